@@ -1,0 +1,1 @@
+from revframe.cli import app  # noqa: F401

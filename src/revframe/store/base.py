@@ -1,0 +1,194 @@
+"""The store: the canonical tables on one engine, behind one small interface.
+
+Each engine (DuckDB, PostgreSQL, Spark) implements the few primitives; everything else (migrations,
+upserts, counts, checksums) is written once here in revframe SQL and rendered per engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from revframe.errors import RevframeError
+from revframe.store.dialects import create_table_sql, render
+from revframe.store.schema import SCHEMA_VERSION, TABLES, Table
+
+Row = Sequence[Any]
+
+
+class Store(ABC):
+    """A canonical store on one engine.
+
+    Examples:
+        >>> from revframe.store import open_store
+        >>> store = open_store("duckdb:///:memory:")
+        >>> store.migrate()
+        1
+        >>> store.row_counts()["contacts"]
+        0
+    """
+
+    dialect: ClassVar[str]
+    url: str
+
+    # --- engine primitives ---------------------------------------------------------------------
+    @abstractmethod
+    def _execute(self, sql: str, params: Sequence[Any] | None = None) -> None: ...
+
+    @abstractmethod
+    def _query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]: ...
+
+    @abstractmethod
+    def _append(self, name: str, table: Table, columns: list[list[Any]]) -> None:
+        """Bulk-append a columnar batch (``table``'s column order) to the physical table ``name``."""
+
+    @abstractmethod
+    def _begin(self) -> None: ...
+
+    @abstractmethod
+    def _commit(self) -> None: ...
+
+    @abstractmethod
+    def _rollback(self) -> None: ...
+
+    @abstractmethod
+    def table_names(self) -> set[str]: ...
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+    # --- shared behaviour ------------------------------------------------------------------------
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        """Run revframe SQL (DuckDB dialect), rendered for this engine."""
+        self._execute(render(sql, self.dialect), params)
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        return self._query(render(sql, self.dialect), params)
+
+    def explain_sql(self, sql: str) -> str:
+        """The exact SQL this engine runs for a revframe query."""
+        return render(sql, self.dialect)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """All writes inside commit together or not at all."""
+        self._begin()
+        try:
+            yield self
+        except BaseException:
+            self._rollback()
+            raise
+        self._commit()
+
+    def insert_rows(self, table: str, rows: list[Row]) -> None:
+        if rows:
+            self._append(table, TABLES[table], [list(c) for c in zip(*rows, strict=True)])
+
+    # --- schema ----------------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        if "schema_migrations" not in self.table_names():
+            return 0
+        rows = self.query("SELECT max(version) FROM schema_migrations")
+        return int(rows[0][0] or 0)
+
+    def migrate(self) -> int:
+        """Bring the store to this revframe's schema version; returns the version."""
+        from revframe.store.migrations import MIGRATIONS
+
+        current = self.schema_version()
+        if current > SCHEMA_VERSION:
+            raise RevframeError(
+                f"{self.url}: the store has schema version {current}, newer than this revframe "
+                f"({SCHEMA_VERSION}); upgrade revframe (pip install -U revframe)"
+            )
+        for version, description, step in MIGRATIONS:
+            if version <= current:
+                continue
+            with self.transaction():
+                step(self)
+                self.insert_rows("schema_migrations", [(version, description, datetime.now(UTC))])
+        return SCHEMA_VERSION
+
+    def create_table(self, table: Table) -> None:
+        self.execute(create_table_sql(table))
+
+    # --- staging and upsert ----------------------------------------------------------------------
+    def create_staging(self, table: Table) -> str:
+        name = f"_stage_{table.name}"
+        self.execute(f"DROP TABLE IF EXISTS {name}")
+        self.execute(create_table_sql(table, name, primary_key=False, temp=True))
+        return name
+
+    def append_staging(self, name: str, table: Table, columns: list[list[Any]]) -> None:
+        """Append a columnar batch to a staging table made by ``create_staging``."""
+        if columns and columns[0]:
+            self._append(name, table, columns)
+
+    def drop_staging(self, name: str) -> None:
+        self.execute(f"DROP TABLE IF EXISTS {name}")
+
+    def upsert(self, table: Table, staging: str) -> tuple[int, int, int]:
+        """Merge a staging table into ``table`` on ``id``; returns (inserted, updated, unchanged).
+
+        A staged row whose ``_row_hash`` equals the stored one is left alone, so ingesting the
+        same file twice writes nothing.
+        """
+        t = table.name
+        inserted, updated, unchanged = self.query(
+            f"SELECT count(*) FILTER (WHERE t.id IS NULL), "
+            f"count(*) FILTER (WHERE t.id IS NOT NULL AND t._row_hash <> s._row_hash), "
+            f"count(*) FILTER (WHERE t._row_hash = s._row_hash) "
+            f"FROM {staging} AS s LEFT JOIN {t} AS t ON t.id = s.id"
+        )[0]
+        if inserted or updated:
+            cols = table.column_names
+            sets = ", ".join(f"{c} = excluded.{c}" for c in cols if c != "id")
+            self.execute(
+                f"INSERT INTO {t} ({', '.join(cols)}) SELECT {', '.join('s.' + c for c in cols)} "
+                f"FROM {staging} AS s LEFT JOIN {t} AS t ON t.id = s.id "
+                f"WHERE t.id IS NULL OR t._row_hash <> s._row_hash "
+                f"ON CONFLICT (id) DO UPDATE SET {sets}"
+            )
+        return int(inserted or 0), int(updated or 0), int(unchanged or 0)
+
+    # --- reading ---------------------------------------------------------------------------------
+    def row_counts(self) -> dict[str, int]:
+        present = self.table_names()
+        return {
+            name: int(self.query(f"SELECT count(*) FROM {name}")[0][0]) if name in present else 0 for name in TABLES
+        }
+
+    def checksum(self, table: str) -> str:
+        """A content hash of a table's data columns, identical on every engine for equal data."""
+        t = TABLES[table]
+        cols = t.data_columns if not t.system else t.column_names
+        h = hashlib.sha256()
+        order = "id" if not t.system else ", ".join(cols)
+        for row in self.query(f"SELECT {', '.join(cols)} FROM {table} ORDER BY {order}"):
+            h.update("\x1f".join(canonical_text(v) for v in row).encode())
+            h.update(b"\x1e")
+        return h.hexdigest()[:16]
+
+
+def canonical_text(v: Any) -> str:
+    """One text form per value, whatever engine returned it (used by hashes and checksums)."""
+    if v is None:
+        return "\x00"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, datetime):
+        if v.tzinfo is None:
+            v = v.replace(tzinfo=UTC)
+        return v.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, Decimal):
+        return f"{v:.2f}"
+    if isinstance(v, float):
+        return repr(round(v, 9))
+    return str(v)

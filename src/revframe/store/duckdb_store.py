@@ -1,0 +1,55 @@
+"""The embedded default: a DuckDB file in the workspace."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from revframe.errors import RevframeError
+from revframe.store.arrow import to_arrow
+from revframe.store.base import Store
+from revframe.store.schema import Table
+
+
+class DuckDBStore(Store):
+    """A DuckDB database file (or ``:memory:``)."""
+
+    dialect = "duckdb"
+
+    def __init__(self, path: str) -> None:
+        self.url = f"duckdb:///{path}"
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(path)
+        except duckdb.IOException as e:
+            raise RevframeError(f"{path}: cannot open the store ({e}); is another revframe writing to it?") from e
+        self.con.execute("SET TimeZone = 'UTC'")
+
+    def _execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        self.con.execute(sql, params)
+
+    def _query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        return self.con.execute(sql, params).fetchall()
+
+    def _append(self, name: str, table: Table, columns: list[list[Any]]) -> None:
+        batch = to_arrow(table, columns)  # noqa: F841 - referenced by name in the SQL below
+        self.con.execute(f"INSERT INTO {name} SELECT * FROM batch")
+
+    def _begin(self) -> None:
+        self.con.execute("BEGIN TRANSACTION")
+
+    def _commit(self) -> None:
+        self.con.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        self.con.execute("ROLLBACK")
+
+    def table_names(self) -> set[str]:
+        return {r[0] for r in self.con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+
+    def close(self) -> None:
+        self.con.close()

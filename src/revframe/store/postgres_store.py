@@ -1,0 +1,90 @@
+"""Server mode: the canonical tables in a PostgreSQL schema.
+
+``postgresql://user@host:5432/db?schema=NAME`` keeps revframe's tables in schema ``NAME``
+(created when missing), so several workspaces or test runs share one database without colliding.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import psycopg
+
+from revframe.errors import RevframeError, UsageError
+from revframe.store.base import Store
+from revframe.store.schema import Table
+
+
+def split_schema(url: str) -> tuple[str, str]:
+    """Take revframe's ``schema`` parameter out of a PostgreSQL URL: (conninfo url, schema)."""
+    parts = urlsplit(url)
+    params = parse_qsl(parts.query)
+    schema = next((v for k, v in params if k == "schema"), "public")
+    rest = urlencode([(k, v) for k, v in params if k != "schema"])
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", schema):
+        raise UsageError(f"--store {url}: schema '{schema}' must be letters, digits and underscores")
+    scheme = "postgresql" if parts.scheme.startswith("postgres") else parts.scheme
+    return urlunsplit((scheme, parts.netloc, parts.path, rest, parts.fragment)), schema
+
+
+class PostgresStore(Store):
+    """A PostgreSQL database (one schema of it)."""
+
+    dialect = "postgres"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        conninfo, self.schema = split_schema(url)
+        try:
+            self.con = psycopg.connect(conninfo, autocommit=True)
+        except psycopg.OperationalError as e:
+            raise RevframeError(f"--store {url}: cannot connect to PostgreSQL ({str(e).strip()})") from e
+        self.con.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+        self.con.execute(f'SET search_path TO "{self.schema}"')
+        self.con.execute("SET TIME ZONE 'UTC'")
+        self._tx: psycopg.Transaction | None = None
+
+    def _execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        self.con.execute(sql.replace("?", "%s") if params else sql, params)  # type: ignore[arg-type]
+
+    def _query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        return self.con.execute(sql.replace("?", "%s") if params else sql, params).fetchall()  # type: ignore[arg-type]
+
+    def _append(self, name: str, table: Table, columns: list[list[Any]]) -> None:
+        cols = ", ".join(table.column_names)
+        with self.con.cursor() as cur, cur.copy(f"COPY {name} ({cols}) FROM STDIN") as copy:
+            for row in zip(*columns, strict=True):
+                copy.write_row(row)
+
+    def _begin(self) -> None:
+        self._tx = self.con.transaction()
+        self._tx.__enter__()
+
+    def _commit(self) -> None:
+        assert self._tx is not None
+        self._tx.__exit__(None, None, None)
+        self._tx = None
+
+    def _rollback(self) -> None:
+        assert self._tx is not None
+        try:
+            self._tx.__exit__(RuntimeError, RuntimeError("rollback"), None)
+        except RuntimeError:
+            pass
+        self._tx = None
+
+    def table_names(self) -> set[str]:
+        rows = self.con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (self.schema,)
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    def drop_schema(self) -> None:
+        """Remove the whole schema (tests and `revframe store drop`)."""
+        self.con.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
+
+    def close(self) -> None:
+        self.con.close()

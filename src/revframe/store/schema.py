@@ -1,0 +1,349 @@
+"""The canonical revenue data model: one definition of every table, rendered per engine.
+
+Each source row keeps ``source_system`` and ``external_id``; the canonical ``id`` is
+``"<source_system>:<external_id>"`` so that a foreign key from a source export (a Salesforce
+``AccountId``) resolves to the same canonical id on every engine without a lookup, and a
+re-ingest upserts instead of duplicating.
+
+Column *types* are logical (``text``, ``int``, ``decimal``, ``double``, ``bool``, ``timestamp``,
+``date``, ``json``); each engine renders them (see ``revframe.store.dialects``). Column *kinds*
+name the normalizer ingest applies (``email``, ``phone``, ``domain``, ``country``, ``currency``...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Column:
+    """One canonical column.
+
+    Attributes:
+        name: column name.
+        type: logical type (text, int, decimal, double, bool, timestamp, date, json).
+        kind: the ingest normalizer (defaults to the type); e.g. ``email`` or ``phone``.
+        ref: table a foreign key points at (values are canonical ids).
+        doc: what the column means, in the user's words.
+    """
+
+    name: str
+    type: str = "text"
+    kind: str = ""
+    ref: str = ""
+    doc: str = ""
+
+    @property
+    def normalizer(self) -> str:
+        return self.kind or self.type
+
+
+@dataclass(frozen=True)
+class Table:
+    """One canonical table; every table has the key and lineage columns first."""
+
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+    system: bool = False  # bookkeeping tables (runs, quarantine) have no lineage columns
+    extra: tuple[Column, ...] = field(default=())
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.all_columns]
+
+    @property
+    def all_columns(self) -> tuple[Column, ...]:
+        if self.system:
+            return self.columns
+        return LINEAGE + self.columns + META
+
+    def column(self, name: str) -> Column:
+        for c in self.all_columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"{self.name}.{name}")
+
+    @property
+    def data_columns(self) -> list[str]:
+        """Columns that carry source data (what a checksum and the upsert compare)."""
+        return [c.name for c in self.all_columns if not c.name.startswith("_")]
+
+
+C = Column
+LINEAGE = (
+    C("id", doc="canonical id: '<source_system>:<external_id>'"),
+    C("source_system", doc="system the row came from (salesforce, hubspot, billing...)"),
+    C("external_id", doc="the row's id in its source system"),
+)
+META = (
+    C("_row_hash", doc="hash of the data columns; a re-ingest with the same hash changes nothing"),
+    C("_run_id", doc="ingest run that last wrote the row"),
+    C("_loaded_at", "timestamp", doc="when that run wrote it"),
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "accounts",
+            "Companies: prospects, customers, partners.",
+            (
+                C("name"),
+                C("domain", kind="domain", doc="registered domain, from the website or given"),
+                C("website", kind="url"),
+                C("industry"),
+                C("employees", "int"),
+                C("annual_revenue", "decimal"),
+                C("currency", kind="currency"),
+                C("country", kind="country", doc="ISO 3166-1 alpha-2"),
+                C("state"),
+                C("city"),
+                C("phone", kind="phone", doc="E.164 when valid, else the raw value"),
+                C("type", doc="prospect, customer, partner, former customer"),
+                C("segment", doc="smb, mid_market, enterprise"),
+                C("lifecycle_stage"),
+                C("owner_id", ref="users"),
+                C("parent_account_id", ref="accounts"),
+                C("created_at", "timestamp"),
+                C("updated_at", "timestamp"),
+            ),
+        ),
+        Table(
+            "contacts",
+            "People at every lifecycle stage: leads (record_type='lead') and contacts.",
+            (
+                C("record_type", doc="lead or contact"),
+                C("first_name"),
+                C("last_name"),
+                C("email", kind="email", doc="lower-cased; kept as given when invalid"),
+                C("email_domain", kind="derived", doc="registered domain of the email"),
+                C("phone", kind="phone", doc="E.164 when valid, else the raw value"),
+                C("mobile_phone", kind="phone"),
+                C("title"),
+                C("company", doc="company name as typed (leads have no account yet)"),
+                C("website", kind="url"),
+                C("account_id", ref="accounts"),
+                C("country", kind="country"),
+                C("state"),
+                C("city"),
+                C("lead_source"),
+                C("lead_status"),
+                C("lifecycle_stage", doc="stage as the source system holds it"),
+                C("owner_id", ref="users"),
+                C("converted_contact_id", ref="contacts", doc="for a converted lead: the contact it became"),
+                C("converted_at", "timestamp"),
+                C("mql_at", "timestamp"),
+                C("sql_at", "timestamp"),
+                C("email_opt_out", "bool"),
+                C("created_at", "timestamp"),
+                C("updated_at", "timestamp"),
+            ),
+        ),
+        Table(
+            "users",
+            "Reps and managers, with team, role, region, capacity and working hours.",
+            (
+                C("name"),
+                C("email", kind="email"),
+                C("title"),
+                C("team"),
+                C("role"),
+                C("region"),
+                C("manager_id", ref="users"),
+                C("is_active", "bool"),
+                C("capacity", "int", doc="open leads a rep can hold"),
+                C("timezone", doc="IANA time zone, e.g. America/New_York"),
+                C("working_hours", doc="e.g. 'Mon-Fri 09:00-17:00'"),
+                C("created_at", "timestamp"),
+            ),
+        ),
+        Table(
+            "opportunities",
+            "Deals: new business, expansion and renewal.",
+            (
+                C("name"),
+                C("account_id", ref="accounts"),
+                C("contact_id", ref="contacts", doc="primary contact"),
+                C("owner_id", ref="users"),
+                C("stage"),
+                C("amount", "decimal"),
+                C("currency", kind="currency"),
+                C("probability", "double"),
+                C("forecast_category"),
+                C("type", doc="new_business, expansion, renewal"),
+                C("lead_source"),
+                C("is_closed", "bool"),
+                C("is_won", "bool"),
+                C("close_date", "date"),
+                C("created_at", "timestamp"),
+                C("updated_at", "timestamp"),
+            ),
+        ),
+        Table(
+            "opportunity_stage_history",
+            "Every stage change of every opportunity.",
+            (
+                C("opportunity_id", ref="opportunities"),
+                C("stage"),
+                C("amount", "decimal"),
+                C("probability", "double"),
+                C("close_date", "date"),
+                C("changed_by_id", ref="users"),
+                C("changed_at", "timestamp"),
+            ),
+        ),
+        Table(
+            "activities",
+            "Calls, emails, meetings and tasks by reps.",
+            (
+                C("type", doc="call, email, meeting, task"),
+                C("subject"),
+                C("status"),
+                C("is_automated", "bool", doc="sequences and auto-replies: not a genuine rep action"),
+                C("contact_id", ref="contacts"),
+                C("account_id", ref="accounts"),
+                C("opportunity_id", ref="opportunities"),
+                C("owner_id", ref="users"),
+                C("occurred_at", "timestamp"),
+                C("duration_minutes", "int"),
+                C("created_at", "timestamp"),
+            ),
+        ),
+        Table(
+            "campaigns",
+            "Marketing campaigns with channel and spend.",
+            (
+                C("name"),
+                C("type"),
+                C("channel"),
+                C("status"),
+                C("start_date", "date"),
+                C("end_date", "date"),
+                C("budgeted_cost", "decimal"),
+                C("actual_cost", "decimal", doc="spend"),
+                C("currency", kind="currency"),
+                C("parent_campaign_id", ref="campaigns"),
+                C("created_at", "timestamp"),
+            ),
+        ),
+        Table(
+            "touchpoints",
+            "Marketing interactions of a person with a campaign.",
+            (
+                C("contact_id", ref="contacts"),
+                C("campaign_id", ref="campaigns"),
+                C("type", doc="form_fill, email_click, webinar, ad_click, event, content_download..."),
+                C("channel"),
+                C("status"),
+                C("occurred_at", "timestamp"),
+                C("created_at", "timestamp"),
+            ),
+        ),
+        Table(
+            "subscriptions",
+            "Recurring revenue over time: one row per subscription period with its ARR.",
+            (
+                C("account_id", ref="accounts"),
+                C("opportunity_id", ref="opportunities"),
+                C("product"),
+                C("arr", "decimal", doc="annual recurring revenue of the period"),
+                C("currency", kind="currency"),
+                C("seats", "int"),
+                C("start_date", "date"),
+                C("end_date", "date"),
+                C("status", doc="active, cancelled, expired"),
+                C("created_at", "timestamp"),
+            ),
+        ),
+        Table(
+            "tickets",
+            "Support tickets.",
+            (
+                C("account_id", ref="accounts"),
+                C("contact_id", ref="contacts"),
+                C("subject"),
+                C("priority"),
+                C("status"),
+                C("csat", "int", doc="satisfaction 1-5"),
+                C("created_at", "timestamp"),
+                C("closed_at", "timestamp"),
+            ),
+        ),
+        Table(
+            "product_usage",
+            "Product usage per account, feature and day.",
+            (
+                C("account_id", ref="accounts"),
+                C("feature"),
+                C("usage_date", "date"),
+                C("events", "int"),
+                C("active_users", "int"),
+            ),
+        ),
+        Table(
+            "onboarding_milestones",
+            "Onboarding milestones of new customers.",
+            (
+                C("account_id", ref="accounts"),
+                C("milestone"),
+                C("due_date", "date"),
+                C("completed_at", "timestamp"),
+                C("status"),
+            ),
+        ),
+        # --- bookkeeping -------------------------------------------------------------------
+        Table(
+            "schema_migrations",
+            "Applied schema versions.",
+            (C("version", "int"), C("description"), C("applied_at", "timestamp")),
+            system=True,
+        ),
+        Table(
+            "ingest_runs",
+            "One row per ingest: what was read and what became of it.",
+            (
+                C("run_id"),
+                C("started_at", "timestamp"),
+                C("finished_at", "timestamp"),
+                C("mapping"),
+                C("files", "json"),
+                C("rows_read", "int"),
+                C("rows_loaded", "int"),
+                C("rows_quarantined", "int"),
+                C("rows_inserted", "int"),
+                C("rows_updated", "int"),
+                C("rows_unchanged", "int"),
+                C("framework_version"),
+                C("status"),
+            ),
+            system=True,
+        ),
+        Table(
+            "quarantine",
+            "Rows ingest refused, with file, line, field and reason: nothing is dropped silently.",
+            (
+                C("run_id"),
+                C("file"),
+                C("line", "int"),
+                C("object"),
+                C("field"),
+                C("value"),
+                C("reason"),
+                C("raw", "json", doc="the whole source row"),
+                C("quarantined_at", "timestamp"),
+            ),
+            system=True,
+        ),
+        Table(
+            "framework_versions",
+            "Every framework spec a run used, by content hash.",
+            (C("version"), C("loaded_at", "timestamp"), C("spec", "json")),
+            system=True,
+        ),
+    )
+}
+
+DATA_TABLES = [t.name for t in TABLES.values() if not t.system]
