@@ -131,7 +131,7 @@ def test_a_failure_in_the_second_file_rolls_back_the_first(duck: Store, tmp_path
 
 
 def test_mixed_day_first_and_month_first_dates_are_refused(duck: Store, tmp_path: Path) -> None:
-    text = "Id,LastName,Company,CreatedDate\n00Q1,A,X,03/04/2025\n00Q2,B,X,13/04/2025\n00Q3,C,X,04/13/2025\n"
+    text = "Id,LastName,Company,CreatedDate\n00Q1,A,X,03/04/2025\n00Q2,B,X,13/04/2025\n00Q3,C,X,2025-01-01\n"
     with pytest.raises(UsageError, match="mixes date formats") as e:
         ingest(duck, [write(tmp_path / "Lead.csv", text)], "salesforce")
     assert "--date-format %d/%m/%Y" in str(e.value) and "Lead.csv:3:" in str(e.value)

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from revframe.store import SCHEMA_VERSION, TABLES, Store
+from revframe.store.arrow import to_arrow
 from revframe.store.dialects import render
 
 
@@ -32,7 +33,7 @@ def _account(i: int, name: str) -> list:
 def _stage(store: Store, rows: list[list]) -> str:
     t = TABLES["accounts"]
     name = store.create_staging(t)
-    store.append_staging(name, t, [list(c) for c in zip(*rows, strict=True)])
+    store.append_staging(name, t, to_arrow(t, [list(c) for c in zip(*rows, strict=True)]))
     return name
 
 
@@ -91,6 +92,6 @@ def test_dates_round_trip(engine_store: Store) -> None:
     )
     with engine_store.transaction():
         st = engine_store.create_staging(t)
-        engine_store.append_staging(st, t, [[values[c]] for c in t.column_names])
+        engine_store.append_staging(st, t, to_arrow(t, [[values[c]] for c in t.column_names]))
         engine_store.upsert(t, st)
     assert engine_store.query("SELECT close_date, is_won FROM opportunities") == [(date(2025, 3, 31), True)]

@@ -2,9 +2,9 @@
 
 The data flow per file::
 
-    reader (line, values) ──batch──► map + normalize, column by column ──► staging table
-         │                                     │                              │
-         └── ragged rows ──────────────────────┴── bad values ──► quarantine  └─► upsert on id
+    reader (line, values) ──batches──► Normalizer (in-process, or one worker process per core)
+         │                                 │                         │
+         └── ragged rows ──► quarantine ◄──┴── refused rows          └─► staging table ──► upsert on id
 
 One call is one transaction: an error or a kill leaves the store as it was. The summary always
 satisfies ``rows read = rows loaded + rows quarantined``.
@@ -12,24 +12,30 @@ satisfies ``rows read = rows loaded + rows quarantined``.
 
 from __future__ import annotations
 
-import hashlib
 import json
+import multiprocessing
+import os
 import uuid
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from revframe.errors import RevframeError, UsageError
 from revframe.ingest import normalize as nz
-from revframe.ingest.mapping import Mapping, ObjectMapping, Rule, load_mapping
-from revframe.ingest.read import Ragged, open_source
-from revframe.store.base import Store, canonical_text
-from revframe.store.schema import TABLES, Table
+from revframe.ingest.batch import BatchResult, DateEvidence, Normalizer, plan_fields
+from revframe.ingest.mapping import Mapping, ObjectMapping, load_mapping
+from revframe.ingest.read import Ragged, Source, open_source
+from revframe.store.base import Store
+from revframe.store.schema import TABLES
 
 BATCH_ROWS = 50_000
-_MISSING = object()
+PARALLEL_BYTES = 32 * 1024 * 1024  # files smaller than this are not worth starting worker processes
 Progress = Callable[[Path, int, int], None]
 
 
@@ -86,280 +92,152 @@ class IngestSummary:
         }
 
 
-# --- column plans ---------------------------------------------------------------------------------
+def default_workers(size: int) -> int:
+    """Worker processes for a file: one per core (at most 4), only where it pays for starting them."""
+    return min(os.cpu_count() or 1, 4) if size >= PARALLEL_BYTES else 1
 
 
-@dataclass
-class _Field:
-    """How to produce one canonical column of a batch."""
-
-    column: str
-    kind: str  # a normalizer name, 'ref', or 'derived'
-    rules: list[tuple[Rule, int | None]]  # (rule, header index or None for constants)
-    ref_prefix: str = ""
-
-    def label(self, header: list[str]) -> str:
-        """The source column(s) this field reads, for messages."""
-        names = [header[i] for _, i in self.rules if i is not None]
-        return "/".join(names) or self.column
+_WORKER: Normalizer | None = None
 
 
-def _plan(obj: ObjectMapping, table: Table, header: list[str], system: str) -> list[_Field]:
-    index = {h: i for i, h in enumerate(header)}
-    plan = []
-    for col in table.all_columns:
-        if col.name in ("id", "source_system") or col.name.startswith("_"):
-            continue
-        rules: list[tuple[Rule, int | None]] = []
-        for rule in obj.fields.get(col.name, []):
-            if rule.constant is not None:
-                rules.append((rule, None))
-                continue
-            for c in rule.columns:
-                if c in index:
-                    rules.append((rule, index[c]))
-                    break
-        kind = "ref" if col.ref else col.normalizer
-        prefix = ""
-        if col.ref:
-            ref_system = next((r.ref_system for r, _ in rules if r.ref_system), None)
-            prefix = f"{ref_system or system}:"
-        plan.append(_Field(col.name, kind, rules, prefix))
-    return plan
+def _init_worker(normalizer: Normalizer) -> None:
+    global _WORKER
+    _WORKER = normalizer
 
 
-def _apply_rule(rule: Rule, raw: str) -> str:
-    if rule.constant is not None:
-        return rule.constant
-    v = raw.strip()
-    if rule.split_first and v:
-        v = v.split(rule.split_first, 1)[0].strip()
-    if rule.when_prefix is not None and not v.startswith(rule.when_prefix):
-        v = ""
-    if rule.value_map is not None:
-        if v:
-            mapped = rule.value_map.get(v.lower())
-            if mapped is not None:
-                return mapped
-        return rule.default if rule.default is not None else v
-    if not v and rule.default is not None:
-        return rule.default
-    return v
-
-
-def _raw_column(f: _Field, cols: list[tuple[str, ...]], n: int) -> list[str]:
-    """The raw strings of one canonical field for a batch: the first rule with a value wins."""
-    if not f.rules:
-        return [""] * n
-    simple = [(r, i) for r, i in f.rules]
-    if len(simple) == 1:
-        rule, idx = simple[0]
-        plain = rule.constant is None and not (rule.split_first or rule.when_prefix or rule.value_map or rule.default)
-        if plain and idx is not None:
-            return list(cols[idx])
-        src = cols[idx] if idx is not None else [""] * n
-        return [_apply_rule(rule, v) for v in src]
-    out = [""] * n
-    for rule, idx in simple:
-        src = cols[idx] if idx is not None else None
-        for j in range(n):
-            if not out[j]:
-                out[j] = _apply_rule(rule, src[j] if src is not None else "")
-    return out
-
-
-# --- dates: refuse a column that mixes day-first and month-first ----------------------------------
-
-
-_FIRST = {"DMY": "day", "MDY": "month"}
-
-
-@dataclass
-class _DateEvidence:
-    """What one date column has shown so far: unambiguous day-first/month-first values and ambiguous ones."""
-
-    first: dict[str, tuple[int, str]] = field(default_factory=dict)  # order -> (line, value)
-    ambiguous: tuple[int, str] | None = None  # first value like 03/04/2025 that reads both ways
-    n_ambiguous: int = 0
-
-    def see(self, raw: str, line: int, path: Path, column: str, ctx: nz.Context) -> None:
-        if ctx.date_format or (len(raw) >= 10 and raw[4] == "-"):
-            return  # an explicit format, or ISO 8601: one reading only
-        order = nz.slash_date_order(raw)
-        if order is None:
-            if nz.is_slash_date(raw):
-                self.n_ambiguous += 1
-                self.ambiguous = self.ambiguous or (line, raw)
-            return
-        self.first.setdefault(order, (line, raw))
-        fmt = "%d/%m/%Y" if order == "DMY" else "%m/%d/%Y"
-        fix = f"Re-run with --date-format {fmt} (or export ISO dates, e.g. 2025-04-03)."
-        if "MDY" in self.first and "DMY" in self.first:
-            (la, va), (lb, vb) = self.first["DMY"], self.first["MDY"]
-            raise UsageError(
-                f"{path}:{line}: column '{column}' mixes date formats: line {la} reads '{va}' (day first) and "
-                f"line {lb} reads '{vb}' (month first). Fix the export so one format is used; then {fix}"
-            )
-        if order != ctx.date_order and self.ambiguous:
-            la, va = self.ambiguous
-            raise UsageError(
-                f"{path}:{line}: column '{column}' mixes date formats: '{raw}' reads {_FIRST[order]} first, "
-                f"but {self.n_ambiguous} earlier value(s) such as '{va}' (line {la}) were read with the spec's "
-                f"company.date_order {ctx.date_order}. {fix}"
-            )
-
-
-# --- the engine -----------------------------------------------------------------------------------
+def _work(lines: list[int], rows: list[list[str]]) -> BatchResult:
+    assert _WORKER is not None
+    return _WORKER.run(lines, rows)
 
 
 class _FileLoad:
-    """Loads one file into a staging table, batch by batch."""
+    """Loads one file into a staging table, batch by batch, and keeps the file's accounting."""
 
     def __init__(
-        self,
-        store: Store,
-        path: Path,
-        obj: ObjectMapping,
-        mapping: Mapping,
-        header: list[str],
-        ctx: nz.Context,
-        run_id: str,
+        self, store: Store, src: Source, obj: ObjectMapping, mapping: Mapping, ctx: nz.Context, run_id: str
     ) -> None:
-        self.store, self.path, self.obj, self.ctx, self.run_id = store, path, obj, ctx, run_id
-        self.header = header
-        self.table = TABLES[obj.table]
-        self.system = mapping.source_system
-        self.plan = _plan(obj, self.table, header, self.system)
-        self.summary = FileSummary(file=str(path), object=obj.source, table=obj.table)
-        self.seen: dict[str, int] = {}
-        self.caches: dict[str, dict[str, Any]] = {f.column: {} for f in self.plan}
-        self.dates: dict[str, _DateEvidence] = {}
-        self.staging = store.create_staging(self.table)
-        self.loaded_at = datetime.now(UTC)
+        self.store, self.src, self.obj, self.ctx, self.run_id = store, src, obj, ctx, run_id
+        table = TABLES[obj.table]
+        self.normalizer = Normalizer(
+            table_name=table.name,
+            system=mapping.source_system,
+            header=src.header,
+            plan=plan_fields(obj, table, src.header, mapping.source_system),
+            key_columns=obj.key_columns,
+            ctx=ctx,
+            run_id=run_id,
+            loaded_at=datetime.now(UTC),
+        )
+        self.summary = FileSummary(file=str(src.path), object=obj.source, table=obj.table)
+        self.seen: dict[str, int] = {}  # canonical id -> first line, to refuse a second row with the same id
+        self.dates: dict[str, DateEvidence] = {}
+        self.staging = store.create_staging(table)
 
-    def quarantine(self, line: int, field_: str, value: str, reason: str, raw: list[str] | None) -> list[Any]:
+    def quarantine_row(self, line: int, field_: str, value: str, reason: str, raw: list[str]) -> list[Any]:
         self.summary.quarantined += 1
         key = reason.split(":")[0]
         self.summary.quarantine_reasons[key] = self.summary.quarantine_reasons.get(key, 0) + 1
-        payload = json.dumps(dict(zip(self.header, raw, strict=False)) if raw is not None else None, ensure_ascii=False)
-        return [self.run_id, str(self.path), line, self.obj.table, field_, value, reason, payload, self.loaded_at]
+        payload = json.dumps(dict(zip(self.src.header, raw, strict=False)), ensure_ascii=False)
+        at = self.normalizer.loaded_at
+        return [self.run_id, str(self.src.path), line, self.obj.table, field_, value, reason, payload, at]
 
-    def batch(self, lines: list[int], rows: list[list[str]], ragged: list[tuple[int, Ragged]]) -> list[list[Any]]:
-        """Normalize and stage one batch; returns its quarantine rows."""
+    def batches(self, batch_rows: int) -> Iterator[tuple[list[int], list[list[str]]]]:
+        """Well-formed rows in batches; ragged rows go straight to quarantine."""
+        lines: list[int] = []
+        rows: list[list[str]] = []
         q: list[list[Any]] = []
-        for line, r in ragged:
-            q.append(
-                self.quarantine(
-                    line,
-                    "",
-                    f"{len(r.fields)} fields",
-                    f"ragged row: {len(r.fields)} fields where the header has {len(self.header)}; "
-                    "check for an unquoted delimiter or a line break inside a value",
-                    r.fields,
+        width = len(self.src.header)
+        for line, values in self.src.rows:
+            self.summary.read += 1
+            if isinstance(values, Ragged):
+                reason = (
+                    f"ragged row: {len(values.fields)} fields where the header has {width}; "
+                    "check for an unquoted delimiter or a line break inside a value"
                 )
-            )
-        n = len(rows)
-        self.summary.read += n + len(ragged)
-        if not n:
-            return q
-        cols = list(zip(*rows, strict=True))
-        out: dict[str, list[Any]] = {}
-        bad: dict[int, tuple[str, str, str]] = {}
-        for f in self.plan:
-            raw = _raw_column(f, cols, n)
-            if f.kind == "derived":
+                q.append(self.quarantine_row(line, "", f"{len(values.fields)} fields", reason, values.fields))
                 continue
-            if f.kind == "ref":
-                out[f.column] = [f.ref_prefix + v if v else None for v in raw]
-                continue
-            norm = nz.NORMALIZERS[f.kind]
-            cache = self.caches[f.column]
-            values: list[Any] = [None] * n
-            is_date = f.kind in ("timestamp", "date")
-            for j, v in enumerate(raw):
-                if not v:
-                    continue
-                hit = cache.get(v, _MISSING)
-                if hit is _MISSING:
-                    if is_date:
-                        self.dates.setdefault(f.column, _DateEvidence()).see(
-                            v, lines[j], self.path, f.label(self.header), self.ctx
-                        )
-                    try:
-                        hit = norm(v, self.ctx)
-                    except nz.BadValue as e:
-                        hit = e
-                    if len(cache) < 100_000:
-                        cache[v] = hit
-                if isinstance(hit, nz.BadValue):
-                    bad.setdefault(j, (f.column, v, f"bad {f.column}: {hit}"))
-                else:
-                    values[j] = hit
-            out[f.column] = values
-        self._derive(out, n)
-        ext = out["external_id"]
-        ids: list[Any] = [None] * n
-        for j in range(n):
-            if j in bad:
-                continue
-            e = ext[j]
-            if not e:
-                bad[j] = ("external_id", "", f"missing id: the row has no {'/'.join(self.obj.key_columns)}")
-                continue
-            rid = f"{self.system}:{e}"
+            lines.append(line)
+            rows.append(values)
+            if len(rows) >= batch_rows:
+                self.store.insert_rows("quarantine", q)
+                q = []
+                yield lines, rows
+                lines, rows = [], []
+        self.store.insert_rows("quarantine", q)
+        if rows:
+            yield lines, rows
+
+    def take(self, result: BatchResult, rows_by_line: dict[int, list[str]] | None = None) -> None:
+        """Stage a normalized batch; refuse rows whose id the file already had."""
+        q = [self.quarantine_row(*r) for r in result.refused]
+        for col, ev in result.dates.items():
+            seen = self.dates.setdefault(col, DateEvidence())
+            seen.merge(ev)
+            problem = seen.conflict(self.ctx.date_order)
+            if problem:
+                line = max(line for line, _ in seen.first.values())
+                raise UsageError(f"{self.src.path}:{line}: {problem}")
+        staged = result.staged
+        keep: list[bool] = []
+        for j, rid in enumerate(staged.column("id").to_pylist()):
             first = self.seen.get(rid)
-            if first is not None:
-                bad[j] = ("external_id", e, f"duplicate id: line {first} has the same id; keep one row per record")
+            if first is None:
+                self.seen[rid] = result.lines[j]
+                keep.append(True)
                 continue
-            self.seen[rid] = lines[j]
-            ids[j] = rid
-        for j, (col, val, reason) in sorted(bad.items()):
-            q.append(self.quarantine(lines[j], col, val, reason, rows[j]))
-        keep = [j for j in range(n) if j not in bad]
-        self._stage(out, ids, keep)
-        return q
+            keep.append(False)
+            line = result.lines[j]
+            reason = f"duplicate id: line {first} has the same id; keep one row per record"
+            raw = (rows_by_line or {}).get(line) or [rid.split(":", 1)[1]]
+            q.append(self.quarantine_row(line, "external_id", rid.split(":", 1)[1], reason, raw))
+        if not all(keep):
+            staged = staged.filter(pa.array(keep))
+        self.store.insert_rows("quarantine", q)
+        self.store.append_staging(self.staging, TABLES[self.obj.table], staged)
+        self.summary.loaded += staged.num_rows
 
-    def _derive(self, out: dict[str, list[Any]], n: int) -> None:
-        if self.table.name == "contacts":
-            cache: dict[str, Any] = self.caches.setdefault("email_domain", {})
-            doms = []
-            for e in out["email"]:
-                if e is None:
-                    doms.append(None)
-                    continue
-                d = cache.get(e, _MISSING)
-                if d is _MISSING:
-                    d = nz.email_domain(e)
-                    if len(cache) < 100_000:
-                        cache[e] = d
-                doms.append(d)
-            out["email_domain"] = doms
-        if self.table.name == "accounts":
-            out["domain"] = [
-                d or (nz.domain(w, self.ctx) if w else None) for d, w in zip(out["domain"], out["website"], strict=True)
-            ]
+    def run(self, batch_rows: int, workers: int, progress: Progress | None) -> FileSummary:
+        """Read, normalize (in worker processes when ``workers`` > 1), stage and upsert the file."""
 
-    def _stage(self, out: dict[str, list[Any]], ids: list[Any], keep: list[int]) -> None:
-        data_cols = [c for c in self.table.data_columns if c not in ("id", "source_system")]
-        columns: list[list[Any]] = [[ids[j] for j in keep], [self.system] * len(keep)]
-        for c in data_cols:
-            src = out[c]
-            columns.append([src[j] for j in keep])
-        hashes = []
-        for row in zip(*columns, strict=True):
-            hashes.append(hashlib.blake2b("\x1f".join(map(canonical_text, row)).encode(), digest_size=12).hexdigest())
-        columns += [hashes, [self.run_id] * len(keep), [self.loaded_at] * len(keep)]
-        self.store.append_staging(self.staging, self.table, columns)
-        self.summary.loaded += len(keep)
+        def report() -> None:
+            if progress:
+                progress(self.src.path, self.src.position(), self.src.size)
+
+        if workers <= 1:
+            for lines, rows in self.batches(batch_rows):
+                self.take(self.normalizer.run(lines, rows), dict(zip(lines, rows, strict=True)))
+                report()
+        else:
+            # fork: workers inherit the normalizer and start in milliseconds, and a script without a
+            # __main__ guard still works. They only run pure normalization, never the store's connection.
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            mp = multiprocessing.get_context(method)
+            with ProcessPoolExecutor(
+                workers, mp_context=mp, initializer=_init_worker, initargs=(self.normalizer,)
+            ) as pool:
+                pending: deque[tuple[Future[BatchResult], list[int], list[list[str]]]] = deque()
+                for lines, rows in self.batches(batch_rows):
+                    pending.append((pool.submit(_work, lines, rows), lines, rows))
+                    if len(pending) > workers:  # bounded: at most workers + 1 batches in memory
+                        fut, ls, rs = pending.popleft()
+                        self.take(fut.result(), dict(zip(ls, rs, strict=True)))
+                        report()
+                while pending:
+                    fut, ls, rs = pending.popleft()
+                    self.take(fut.result(), dict(zip(ls, rs, strict=True)))
+                    report()
+        if progress:
+            progress(self.src.path, self.src.size, self.src.size)
+        return self.finish()
 
     def finish(self) -> FileSummary:
-        ins, upd, same = self.store.upsert(self.table, self.staging)
+        ins, upd, same = self.store.upsert(TABLES[self.obj.table], self.staging)
         self.store.drop_staging(self.staging)
         s = self.summary
         s.inserted, s.updated, s.unchanged = ins, upd, same
         if s.read != s.loaded + s.quarantined or s.loaded != ins + upd + same:
             raise RevframeError(
-                f"{self.path}: row accounting does not add up (read {s.read}, loaded {s.loaded}, "
+                f"{self.src.path}: row accounting does not add up (read {s.read}, loaded {s.loaded}, "
                 f"quarantined {s.quarantined}); nothing was written. Please report this as a bug."
             )
         return s
@@ -377,6 +255,7 @@ def ingest(
     framework_version: str = "",
     progress: Progress | None = None,
     batch_rows: int = BATCH_ROWS,
+    workers: int | None = None,
 ) -> IngestSummary:
     """Ingest export files into the store in one transaction.
 
@@ -391,6 +270,7 @@ def ingest(
         framework_version: the spec version recorded with the run.
         progress: called as ``progress(path, bytes_done, bytes_total)``.
         batch_rows: rows per batch (bounds memory).
+        workers: processes that normalize batches (default: one per core for files over 32 MB).
 
     Returns:
         The summary; ``read == loaded + quarantined``.
@@ -416,43 +296,24 @@ def ingest(
     with store.transaction():
         for src in sources:
             obj = m.resolve(src.path, src.header, object_name)
-            load = _FileLoad(store, src.path, obj, m, src.header, ctx, summary.run_id)
-            lines: list[int] = []
-            rows: list[list[str]] = []
-            ragged: list[tuple[int, Ragged]] = []
-            for line, values in src.rows:
-                if isinstance(values, Ragged):
-                    ragged.append((line, values))
-                else:
-                    lines.append(line)
-                    rows.append(values)
-                if len(rows) + len(ragged) >= batch_rows:
-                    store.insert_rows("quarantine", load.batch(lines, rows, ragged))
-                    lines, rows, ragged = [], [], []
-                    if progress:
-                        progress(src.path, src.position(), src.size)
-            store.insert_rows("quarantine", load.batch(lines, rows, ragged))
-            if progress:
-                progress(src.path, src.size, src.size)
-            summary.files.append(load.finish())
-        store.insert_rows(
-            "ingest_runs",
-            [
-                (
-                    summary.run_id,
-                    started,
-                    datetime.now(UTC),
-                    m.name,
-                    json.dumps([str(p) for p in paths]),
-                    summary.read,
-                    summary.loaded,
-                    summary.quarantined,
-                    summary.to_dict()["rows_inserted"],
-                    summary.to_dict()["rows_updated"],
-                    summary.to_dict()["rows_unchanged"],
-                    framework_version,
-                    "completed",
-                )
-            ],
+            load = _FileLoad(store, src, obj, m, ctx, summary.run_id)
+            n_workers = workers if workers is not None else default_workers(src.size)
+            summary.files.append(load.run(batch_rows, n_workers, progress))
+        d = summary.to_dict()
+        run = (
+            summary.run_id,
+            started,
+            datetime.now(UTC),
+            m.name,
+            json.dumps([str(p) for p in paths]),
+            summary.read,
+            summary.loaded,
+            summary.quarantined,
+            d["rows_inserted"],
+            d["rows_updated"],
+            d["rows_unchanged"],
+            framework_version,
+            "completed",
         )
+        store.insert_rows("ingest_runs", [run])
     return summary

@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
+import pyarrow as pa
+
 from revframe.errors import RevframeError
 from revframe.store.dialects import create_table_sql, render
 from revframe.store.schema import SCHEMA_VERSION, TABLES, Table
@@ -124,10 +126,14 @@ class Store(ABC):
         self.execute(create_table_sql(table, name, primary_key=False, temp=True))
         return name
 
-    def append_staging(self, name: str, table: Table, columns: list[list[Any]]) -> None:
-        """Append a columnar batch to a staging table made by ``create_staging``."""
-        if columns and columns[0]:
-            self._append(name, table, columns)
+    def append_staging(self, name: str, table: Table, batch: pa.Table) -> None:
+        """Append an Arrow batch (the canonical types) to a staging table made by ``create_staging``."""
+        if batch.num_rows:
+            self._append_arrow(name, table, batch)
+
+    def _append_arrow(self, name: str, table: Table, batch: pa.Table) -> None:
+        """Engines with a native Arrow path override this."""
+        self._append(name, table, [batch.column(i).to_pylist() for i in range(batch.num_columns)])
 
     def drop_staging(self, name: str) -> None:
         self.execute(f"DROP TABLE IF EXISTS {name}")

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from revframe.errors import RevframeError
 from revframe.store.arrow import to_arrow
@@ -37,6 +38,9 @@ class DuckDBStore(Store):
 
     def _append(self, name: str, table: Table, columns: list[list[Any]]) -> None:
         batch = to_arrow(table, columns)  # noqa: F841 - referenced by name in the SQL below
+        self.con.execute(f"INSERT INTO {name} SELECT * FROM batch")
+
+    def _append_arrow(self, name: str, table: Table, batch: pa.Table) -> None:
         self.con.execute(f"INSERT INTO {name} SELECT * FROM batch")
 
     def _begin(self) -> None:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from revframe.errors import RevframeError
@@ -133,7 +134,9 @@ class SparkStore(Store):
         return [tuple(r) for r in self.spark.sql(_positional(sql, params), args=_args(params)).collect()]
 
     def _append(self, name: str, table: Table, columns: list[list[Any]]) -> None:
-        batch = to_arrow(table, columns)
+        self._append_arrow(name, table, to_arrow(table, columns))
+
+    def _append_arrow(self, name: str, table: Table, batch: pa.Table) -> None:
         fname = f"part-{uuid.uuid4().hex}.parquet"
         if name in self.temp:
             target = self.root / "staging" / fname
