@@ -103,7 +103,7 @@ class Workspace:
             with self.store.transaction():
                 self.store.insert_rows(
                     "framework_versions",
-                    [(version, datetime.now(UTC), json.dumps(self.spec.model_dump(mode="json")))],
+                    [(version, datetime.now(UTC), json.dumps(self.spec.canonical()))],
                 )
         return version
 

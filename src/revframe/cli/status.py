@@ -21,5 +21,16 @@ def status() -> None:
     console.print(f"workspace {data['workspace']}\nstore     {data['store']} (schema v{data['schema_version']})")
     emit_rows(data["tables"], title="Tables")
     if data["last_ingests"]:
-        emit_rows(data["last_ingests"], title="Last ingests")
+        runs = [
+            {
+                "run": r["run_id"],
+                "started": (r["started_at"] or "")[:19].replace("T", " "),
+                "mapping": r["mapping"],
+                "read": r["rows_read"],
+                "loaded": r["rows_loaded"],
+                "quarantined": r["rows_quarantined"],
+            }
+            for r in data["last_ingests"]
+        ]
+        emit_rows(runs, title="Last ingests")
     emit_rows(data["quarantine"] or [{"object": "-", "reason": "nothing quarantined", "rows": 0}], title="Quarantine")

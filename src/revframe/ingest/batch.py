@@ -161,6 +161,7 @@ class BatchResult:
 
     staged: pa.Table
     lines: list[int]  # source line of each staged row
+    source_index: list[int]  # its index in the batch's raw rows
     refused: list[tuple[int, str, str, str, list[str]]]  # (line, field, value, reason, raw row)
     dates: dict[str, DateEvidence]
 
@@ -228,7 +229,7 @@ class Normalizer:
                 bad[j] = ("external_id", "", f"missing id: the row has no {'/'.join(self.key_columns)}")
         keep = [j for j in range(n) if j not in bad]
         refused = [(lines[j], c, v, reason, rows[j]) for j, (c, v, reason) in sorted(bad.items())]
-        return BatchResult(self._stage(out, keep), [lines[j] for j in keep], refused, dates)
+        return BatchResult(self._stage(out, keep), [lines[j] for j in keep], keep, refused, dates)
 
     def _derive(self, out: dict[str, list[Any]]) -> None:
         if self.table_name == "contacts":

@@ -167,7 +167,7 @@ class _FileLoad:
         if rows:
             yield lines, rows
 
-    def take(self, result: BatchResult, rows_by_line: dict[int, list[str]] | None = None) -> None:
+    def take(self, result: BatchResult, rows: list[list[str]]) -> None:
         """Stage a normalized batch; refuse rows whose id the file already had."""
         q = [self.quarantine_row(*r) for r in result.refused]
         for col, ev in result.dates.items():
@@ -188,7 +188,7 @@ class _FileLoad:
             keep.append(False)
             line = result.lines[j]
             reason = f"duplicate id: line {first} has the same id; keep one row per record"
-            raw = (rows_by_line or {}).get(line) or [rid.split(":", 1)[1]]
+            raw = rows[result.source_index[j]]
             q.append(self.quarantine_row(line, "external_id", rid.split(":", 1)[1], reason, raw))
         if not all(keep):
             staged = staged.filter(pa.array(keep))
@@ -205,7 +205,7 @@ class _FileLoad:
 
         if workers <= 1:
             for lines, rows in self.batches(batch_rows):
-                self.take(self.normalizer.run(lines, rows), dict(zip(lines, rows, strict=True)))
+                self.take(self.normalizer.run(lines, rows), rows)
                 report()
         else:
             # fork: workers inherit the normalizer and start in milliseconds, and a script without a
@@ -220,11 +220,11 @@ class _FileLoad:
                     pending.append((pool.submit(_work, lines, rows), lines, rows))
                     if len(pending) > workers:  # bounded: at most workers + 1 batches in memory
                         fut, ls, rs = pending.popleft()
-                        self.take(fut.result(), dict(zip(ls, rs, strict=True)))
+                        self.take(fut.result(), rs)
                         report()
                 while pending:
                     fut, ls, rs = pending.popleft()
-                    self.take(fut.result(), dict(zip(ls, rs, strict=True)))
+                    self.take(fut.result(), rs)
                     report()
         if progress:
             progress(self.src.path, self.src.size, self.src.size)
