@@ -8,11 +8,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from tests.conftest import write
 
 from revframe.errors import UsageError
 from revframe.ingest import Context, ingest
 from revframe.store import Store
+from tests.conftest import write
 
 CONTACTS = """Id,FirstName,LastName,Email,Phone,AccountId,Title,MailingCountry,CreatedDate,LastModifiedDate
 003A1,Ada,Lovelace,Ada@Analytical.IO ,+44 20 7946 0958,001X,CTO,United Kingdom,2025-01-02T10:00:00Z,2025-01-02T10:00:00Z

@@ -10,10 +10,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from tests.conftest import ENGINES, drop, store_url, write
 
 from revframe.ingest import ingest
 from revframe.store import TABLES, open_store
+from tests.conftest import ENGINES, drop, store_url, write
 
 CHILD = textwrap.dedent(
     """

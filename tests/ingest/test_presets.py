@@ -13,12 +13,26 @@ from revframe.store import TABLES, Store
 
 # A plausible source value for a canonical column, by its normalizer.
 SAMPLE = {
-    "email": "Pat.Lee@Example.COM", "phone": "(415) 555-2671", "url": "https://www.example.com/", "domain": "example.com",
-    "country": "United States", "currency": "usd", "decimal": "1200.50", "double": "40", "int": "12", "bool": "true",
-    "timestamp": "2025-03-04T15:02:11.000+0000", "date": "2025-03-31", "text": "Something",
+    "email": "Pat.Lee@Example.COM",
+    "phone": "(415) 555-2671",
+    "url": "https://www.example.com/",
+    "domain": "example.com",
+    "country": "United States",
+    "currency": "usd",
+    "decimal": "1200.50",
+    "double": "40",
+    "int": "12",
+    "bool": "true",
+    "timestamp": "2025-03-04T15:02:11.000+0000",
+    "date": "2025-03-31",
+    "text": "Something",
 }
 WANT = {
-    "email": "pat.lee@example.com", "phone": "+14155552671", "country": "US", "currency": "USD", "int": 12,
+    "email": "pat.lee@example.com",
+    "phone": "+14155552671",
+    "country": "US",
+    "currency": "USD",
+    "int": 12,
     "bool": True,
 }
 
