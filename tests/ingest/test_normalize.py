@@ -57,6 +57,36 @@ def test_fast_path_on_every_north_american_region_example(region: str) -> None:
         assert nz.phone(raw, CTX) == reference_phone(raw, "US") == f"+{ex.country_code}{ex.national_number}"
 
 
+REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
+
+
+@settings(max_examples=4000, deadline=None)
+@given(
+    region=st.sampled_from(REGIONS),
+    fmt=st.sampled_from(["intl", "e164", "zero", "dots"]),
+    tail=st.integers(0, 9999),
+    cut=st.integers(-2, 2),
+    home=st.sampled_from(["US", "GB", "DE", "IN"]),
+)
+def test_international_fast_path_agrees_with_phonenumbers(
+    region: str, fmt: str, tail: int, cut: int, home: str
+) -> None:
+    ex = phonenumbers.example_number(region)
+    if ex is None:
+        return
+    nsn = phonenumbers.national_significant_number(ex)
+    nsn = (nsn[:-4] + f"{tail:04d}") if len(nsn) > 4 else nsn
+    nsn = nsn[: len(nsn) + cut] if cut < 0 else nsn + "7" * cut  # also wrong lengths
+    cc = ex.country_code
+    raw = {
+        "intl": f"+{cc} {nsn[:3]} {nsn[3:]}",
+        "e164": f"+{cc}{nsn}",
+        "zero": f"+{cc} (0){nsn}",
+        "dots": f"+{cc}.{nsn[:2]}.{nsn[2:5]}.{nsn[5:]}",
+    }[fmt]
+    assert nz.phone(raw, nz.Context(default_region=home)) == reference_phone(raw, home)
+
+
 @given(st.sampled_from(["GB", "DE", "FR", "AU", "IN", "BR", "JP"]), st.integers(0, 10**9))
 def test_phone_is_idempotent(region: str, seed: int) -> None:
     ex = phonenumbers.example_number(region)

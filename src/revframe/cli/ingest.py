@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from revframe.cli import app
 from revframe.cli._output import STATE, Format, emit_rows, err_console, say
@@ -62,7 +62,7 @@ def ingest(
     """Ingest exports: map, validate, normalize, quarantine bad rows, upsert the rest (one transaction)."""
     ws = workspace()
     with progress_bar() as bar:
-        tasks: dict[Path, int] = {}
+        tasks: dict[Path, TaskID] = {}
 
         def on_progress(path: Path, done: int, total: int) -> None:
             if path not in tasks:

@@ -8,6 +8,7 @@ store, so batches of a large file run in worker processes, one per core.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -91,8 +92,8 @@ def raw_column(f: Field, cols: list[tuple[str, ...]], n: int) -> list[str]:
         plain = rule.constant is None and not (rule.split_first or rule.when_prefix or rule.value_map or rule.default)
         if plain and idx is not None:
             return list(cols[idx])
-        src = cols[idx] if idx is not None else [""] * n
-        return [apply_rule(rule, v) for v in src]
+        one: Sequence[str] = cols[idx] if idx is not None else [""] * n
+        return [apply_rule(rule, v) for v in one]
     out = [""] * n
     for rule, idx in f.rules:
         src = cols[idx] if idx is not None else None
@@ -155,6 +156,60 @@ class DateEvidence:
         return None
 
 
+class ValueCache:
+    """Raw value → normalized value for one column, kept only while the column's values repeat.
+
+    Countries, currencies, lead sources and titles repeat millions of times; ids, emails and
+    timestamps rarely do, and memoizing them would only cost memory. After the first few thousand
+    lookups a column whose values repeat less than a third of the time stops memoizing.
+    """
+
+    __slots__ = ("memo", "lookups", "hits", "active")
+
+    def __init__(self) -> None:
+        self.memo: dict[str, Any] = {}
+        self.lookups = self.hits = 0
+        self.active = True
+
+    def normalize(self, raw: list[str], norm: Any, ctx: nz.Context) -> list[Any]:
+        """Normalize a column; a value that cannot be normalized comes back as its ``BadValue``."""
+        out: list[Any] = [None] * len(raw)
+        if not self.active:
+            for j, v in enumerate(raw):
+                if v:
+                    try:
+                        out[j] = norm(v, ctx)
+                    except nz.BadValue as e:
+                        out[j] = e
+            return out
+        memo, hits, lookups = self.memo, 0, 0
+        for j, v in enumerate(raw):
+            if not v:
+                continue
+            lookups += 1
+            hit = memo.get(v, _MISSING)
+            if hit is _MISSING:
+                try:
+                    hit = norm(v, ctx)
+                except nz.BadValue as e:
+                    hit = e
+                if len(memo) < _CACHE_LIMIT:
+                    memo[v] = hit
+            else:
+                hits += 1
+            out[j] = hit
+        self.lookups += lookups
+        self.hits += hits
+        if self.lookups >= 5_000 and self.hits * 3 < self.lookups:
+            self.active = False
+            self.memo = {}
+        return out
+
+
+def _email_domain(value: str, ctx: nz.Context) -> str | None:
+    return nz.email_domain(value)
+
+
 @dataclass
 class BatchResult:
     """A normalized batch: canonical rows, refused rows, and date-format evidence."""
@@ -178,7 +233,7 @@ class Normalizer:
     ctx: nz.Context
     run_id: str
     loaded_at: datetime
-    caches: dict[str, dict[str, Any]] = field(default_factory=dict)
+    caches: dict[str, ValueCache] = field(default_factory=dict)
 
     @property
     def table(self) -> Table:
@@ -198,27 +253,17 @@ class Normalizer:
             if f.kind == "ref":
                 out[f.column] = [f.ref_prefix + v if v else None for v in raw]
                 continue
-            norm = nz.NORMALIZERS[f.kind]
-            cache = self.caches.setdefault(f.column, {})
-            values: list[Any] = [None] * n
+            cache = self.caches.setdefault(f.column, ValueCache())
             ev = DateEvidence(f.label(self.header)) if check_dates and f.kind in ("timestamp", "date") else None
-            for j, v in enumerate(raw):
-                if not v:
-                    continue
-                if ev is not None:
-                    ev.see(v, lines[j])
-                hit = cache.get(v, _MISSING)
-                if hit is _MISSING:
-                    try:
-                        hit = norm(v, self.ctx)
-                    except nz.BadValue as e:
-                        hit = e
-                    if len(cache) < _CACHE_LIMIT:
-                        cache[v] = hit
-                if isinstance(hit, nz.BadValue):
-                    bad.setdefault(j, (f.column, v, f"bad {f.column}: {hit}"))
-                else:
-                    values[j] = hit
+            if ev is not None:
+                for j, v in enumerate(raw):
+                    if v:
+                        ev.see(v, lines[j])
+            values = cache.normalize(raw, nz.NORMALIZERS[f.kind], self.ctx)
+            for j, v in enumerate(values):
+                if isinstance(v, nz.BadValue):
+                    bad.setdefault(j, (f.column, raw[j], f"bad {f.column}: {v}"))
+                    values[j] = None
             out[f.column] = values
             if ev is not None and (ev.first or ev.n_ambiguous):
                 dates[f.column] = ev
@@ -233,18 +278,8 @@ class Normalizer:
 
     def _derive(self, out: dict[str, list[Any]]) -> None:
         if self.table_name == "contacts":
-            cache = self.caches.setdefault("email_domain", {})
-            doms: list[Any] = []
-            for e in out["email"]:
-                if e is None:
-                    doms.append(None)
-                    continue
-                d = cache.get(e, _MISSING)
-                if d is _MISSING:
-                    d = nz.email_domain(e)
-                    if len(cache) < _CACHE_LIMIT:
-                        cache[e] = d
-                doms.append(d)
+            cache = self.caches.setdefault("email_domain", ValueCache())
+            doms = cache.normalize([e or "" for e in out["email"]], _email_domain, self.ctx)
             out["email_domain"] = doms
         if self.table_name == "accounts":
             out["domain"] = [

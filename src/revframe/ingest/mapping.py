@@ -118,7 +118,7 @@ def _rules(spec: Any, where: str) -> list[Rule]:
         unknown = set(spec) - _RULE_KEYS
         if unknown:
             raise UsageError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: {', '.join(sorted(_RULE_KEYS))}")
-        cols = spec.get("column", spec.get("coalesce", []))
+        cols = spec.get("column") or spec.get("coalesce") or []
         cols = [cols] if isinstance(cols, str) else list(cols)
         vm = spec.get("map")
         return [

@@ -87,7 +87,7 @@ class Store(ABC):
             raise
         self._commit()
 
-    def insert_rows(self, table: str, rows: list[Row]) -> None:
+    def insert_rows(self, table: str, rows: Sequence[Row]) -> None:
         if rows:
             self._append(table, TABLES[table], [list(c) for c in zip(*rows, strict=True)])
 

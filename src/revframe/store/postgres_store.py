@@ -45,7 +45,7 @@ class PostgresStore(Store):
         self.con.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
         self.con.execute(f'SET search_path TO "{self.schema}"')
         self.con.execute("SET TIME ZONE 'UTC'")
-        self._tx: psycopg.Transaction | None = None
+        self._tx: Any = None  # the transaction() context manager while one is open
 
     def _execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         self.con.execute(sql.replace("?", "%s") if params else sql, params)  # type: ignore[arg-type]
