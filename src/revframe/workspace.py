@@ -69,11 +69,15 @@ class Workspace:
         """The framework spec; raises ``SpecError`` (exit 2) listing every problem."""
         from revframe.framework import load_spec
 
+        self.require_spec_file()
+        return load_spec(self.spec_path)
+
+    def require_spec_file(self) -> None:
+        """Raise ``UsageError`` (exit 2) unless this folder holds a ``revframe.yaml``."""
         if not self.spec_path.exists():
             raise UsageError(
                 f"{self.spec_path}: no framework spec here; run `revframe init {self.root}` or pass --workspace DIR"
             )
-        return load_spec(self.spec_path)
 
     @cached_property
     def store(self) -> Store:
@@ -96,15 +100,11 @@ class Workspace:
             date_order=c.date_order,
         )
 
-    def record_framework_version(self) -> str:
-        """Store the spec a run uses, once per version; returns the version."""
+    def record_framework_version(self, store: Store) -> str:
+        """Store the spec a run uses, once per version (call inside the run's transaction)."""
         version = self.spec.version
-        if not self.store.query("SELECT 1 FROM framework_versions WHERE version = ?", [version]):
-            with self.store.transaction():
-                self.store.insert_rows(
-                    "framework_versions",
-                    [(version, datetime.now(UTC), json.dumps(self.spec.canonical()))],
-                )
+        if not store.query("SELECT 1 FROM framework_versions WHERE version = ?", [version]):
+            store.insert_rows("framework_versions", [(version, datetime.now(UTC), json.dumps(self.spec.canonical()))])
         return version
 
     # --- data in ----------------------------------------------------------------------------------
@@ -124,7 +124,6 @@ class Workspace:
 
         ctx = self.context()
         ctx.date_format = date_format
-        version = self.record_framework_version()
         return ingest(
             self.store,
             paths,
@@ -133,13 +132,15 @@ class Workspace:
             ctx=ctx,
             delimiter=delimiter,
             encoding=encoding,
-            framework_version=version,
+            framework_version=self.spec.version,
             progress=progress,
+            in_transaction=self.record_framework_version,
         )
 
     # --- status -----------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
         """Row counts per table, the last ingests, and quarantine counts by reason."""
+        self.require_spec_file()
         s = self.store
         counts = s.row_counts()
         runs = s.query(

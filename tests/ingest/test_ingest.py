@@ -206,3 +206,25 @@ def test_a_large_file_streams_in_batches(duck: Store, tmp_path: Path) -> None:
     seen: list[int] = []
     s = ingest(duck, [p], "salesforce", batch_rows=1_000, progress=lambda _p, done, _t: seen.append(done))
     assert s.loaded == 2_500 and len(seen) >= 3 and seen == sorted(seen)
+
+
+def test_reingest_supersedes_the_files_quarantine_rows(duck: Store, tmp_path: Path) -> None:
+    p = write(tmp_path / "Contact.csv", CONTACTS)
+    ingest(duck, [p], "salesforce")
+    ingest(duck, [p], "salesforce")
+    assert duck.row_counts()["quarantine"] == 1  # the same bad row, still refused: counted once
+    ingest(duck, [write(p, CONTACTS.replace("not-a-date", "2025-01-04T10:00:00Z"))], "salesforce")
+    assert duck.row_counts()["quarantine"] == 0 and duck.row_counts()["contacts"] == 4
+
+
+def test_a_refused_ingest_writes_nothing_not_even_the_framework_version(tmp_path: Path) -> None:
+    from revframe import Workspace
+
+    ws = Workspace.init(tmp_path / "ws")
+    before = ws.store.row_counts()
+    with pytest.raises(UsageError):
+        ws.ingest([tmp_path / "missing.csv"], "salesforce")
+    assert ws.store.row_counts() == before
+    ws.ingest([write(tmp_path / "Contact.csv", CONTACTS)], "salesforce")
+    assert ws.store.query("SELECT version FROM framework_versions") == [(ws.spec.version,)]
+    ws.close()

@@ -52,6 +52,7 @@ def framework_doc(
     from revframe.framework import render_charter
 
     ws = workspace()
+    spec = ws.spec  # before anything is written: no spec, no reports folder
     if fmt not in ("md", "html", "both"):
         raise UsageError(f"--as {fmt}: write md, html or both")
     kinds = ["md", "html"] if fmt == "both" else [fmt]
@@ -59,9 +60,9 @@ def framework_doc(
     for k in kinds:
         target = out if out and len(kinds) == 1 else (out or ws.root / "reports" / "charter").with_suffix(f".{k}")
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(render_charter(ws.spec, k), encoding="utf-8")
+        target.write_text(render_charter(spec, k), encoding="utf-8")
         written.append(str(target))
     if STATE.format is Format.json:
-        emit_json({"written": written, "version": ws.spec.version})
+        emit_json({"written": written, "version": spec.version})
         return
     say("Wrote " + ", ".join(written))

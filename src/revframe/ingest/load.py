@@ -132,6 +132,8 @@ class _FileLoad:
         self.seen: dict[str, int] = {}  # canonical id -> first line, to refuse a second row with the same id
         self.dates: dict[str, DateEvidence] = {}
         self.staging = store.create_staging(table)
+        # The quarantine holds what is refused *now*: a re-ingest of a file supersedes its earlier rows.
+        store.execute("DELETE FROM quarantine WHERE file = ?", [str(src.path)])
 
     def quarantine_row(self, line: int, field_: str, value: str, reason: str, raw: list[str]) -> list[Any]:
         self.summary.quarantined += 1
@@ -256,6 +258,7 @@ def ingest(
     progress: Progress | None = None,
     batch_rows: int = BATCH_ROWS,
     workers: int | None = None,
+    in_transaction: Callable[[Store], object] | None = None,
 ) -> IngestSummary:
     """Ingest export files into the store in one transaction.
 
@@ -271,6 +274,7 @@ def ingest(
         progress: called as ``progress(path, bytes_done, bytes_total)``.
         batch_rows: rows per batch (bounds memory).
         workers: processes that normalize batches (default: one per core for files over 32 MB).
+        in_transaction: more writes that must commit with the ingest (e.g. the framework version).
 
     Returns:
         The summary; ``read == loaded + quarantined``.
@@ -316,4 +320,6 @@ def ingest(
             "completed",
         )
         store.insert_rows("ingest_runs", [run])
+        if in_transaction is not None:
+            in_transaction(store)
     return summary

@@ -46,6 +46,7 @@ def open_source(path: Path, *, delimiter: str | None = None, encoding: str | Non
     Raises:
         UsageError: missing or empty file, unknown format, undecodable text, wrong delimiter.
     """
+    path = path.resolve()
     if not path.exists():
         raise UsageError(f"{path}: no such file; check the path (ingest takes CSV, Parquet and JSON-lines files)")
     if path.is_dir():

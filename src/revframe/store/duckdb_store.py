@@ -21,7 +21,7 @@ class DuckDBStore(Store):
     dialect = "duckdb"
 
     def __init__(self, path: str) -> None:
-        self.url = f"duckdb:///{path}"
+        self.url = f"duckdb://{path}" if path.startswith("/") else f"duckdb:///{path}"
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
