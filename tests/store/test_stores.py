@@ -95,3 +95,12 @@ def test_dates_round_trip(engine_store: Store) -> None:
         engine_store.append_staging(st, t, to_arrow(t, [[values[c]] for c in t.column_names]))
         engine_store.upsert(t, st)
     assert engine_store.query("SELECT close_date, is_won FROM opportunities") == [(date(2025, 3, 31), True)]
+
+
+def test_delete_where_on_every_engine(engine_store: Store) -> None:
+    row = ("r1", None, None, "m", "[]", 1, 1, 0, 1, 0, 0, "v", "completed")
+    with engine_store.transaction():
+        engine_store.insert_rows("ingest_runs", [row, ("r2", *row[1:])])
+        engine_store.delete_where("ingest_runs", "run_id", "r1")
+        engine_store.delete_where("ingest_runs", "run_id", "nothing-matches")
+    assert engine_store.query("SELECT run_id FROM ingest_runs") == [("r2",)]

@@ -7,14 +7,9 @@ import random
 from dataclasses import dataclass
 
 from revframe.demo.people import EMAIL_PATTERN_W, EMAIL_PATTERNS, ascii_slug, phone
-from revframe.demo.vocab import (
-    COMPANY_ROOTS,
-    COMPANY_SECOND,
-    COUNTRIES,
-    INDUSTRIES,
-    LAST_NAMES,
-    SUFFIXES,
-)
+from revframe.demo.vocab.companies import COMPANY_ROOTS, COMPANY_SECOND, INDUSTRIES, SUFFIXES
+from revframe.demo.vocab.names import LAST_NAMES
+from revframe.demo.vocab.places import COUNTRIES
 
 _COUNTRY_KEYS = list(COUNTRIES)
 _COUNTRY_W = [COUNTRIES[c]["w"] for c in _COUNTRY_KEYS]

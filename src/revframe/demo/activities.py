@@ -235,7 +235,7 @@ def build(ch: Chunk) -> tuple[dict[str, object] | None, dict[str, object] | None
 
 def _tasks(ch: Chunk, a: dict[str, np.ndarray], user_ids: np.ndarray) -> dict[str, object] | None:
     g = ch.g
-    n = a["t"].shape[0]
+    n = len(a["t"])
     if n == 0:
         return None
     ids = ch.w.ids.block("00T", n)
@@ -265,7 +265,7 @@ def _tasks(ch: Chunk, a: dict[str, np.ndarray], user_ids: np.ndarray) -> dict[st
 
 def _events(ch: Chunk, a: dict[str, np.ndarray], user_ids: np.ndarray) -> dict[str, object] | None:
     g = ch.g
-    n = a["t"].shape[0]
+    n = len(a["t"])
     if n == 0:
         return None
     ids = ch.w.ids.block("00U", n)

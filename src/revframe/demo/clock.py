@@ -199,3 +199,30 @@ def quarter_end_day(t: int) -> int:
     """Grid day of the last day of t's quarter."""
     d = sday(t)
     return d + int(_QEND[d]) - 1
+
+
+def business_minutes(start: int, end: int, hours: tuple[float, float], tz: int) -> float:
+    """Minutes between two times that fall in working hours (Mon-Fri, local time of zone tz)."""
+    total = 0.0
+    a, b = hours
+    t = start
+    guard = 0
+    while t < end and guard < 40:
+        guard += 1
+        d = sday(t)
+        h = local_hour(t, tz)
+        day_start = t - int(h * HOUR)
+        if not is_weekend(d):
+            ws, we = day_start + int(a * HOUR), day_start + int(b * HOUR)
+            lo, hi = max(t, ws), min(end, we)
+            if hi > lo:
+                total += (hi - lo) / 60
+        t = day_start + DAY
+    return round(total, 1)
+
+
+def iso(t: int | None) -> str | None:
+    """ISO 8601 UTC text of a time (``2024-03-01T14:05:00Z``), None for None."""
+    if t is None:
+        return None
+    return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -50,6 +50,8 @@ SCALES: dict[str, Scale] = {
 
 SEGMENTS = ("SMB", "Mid-Market", "Enterprise")
 REGIONS = ("NA", "EMEA", "APAC")
+#: region -> its index in REGIONS (compact codes in work lists)
+REGION_INDEX = {r: i for i, r in enumerate(REGIONS)}
 
 #: Opportunity stages in order, with probability and forecast category.
 STAGES: list[tuple[str, int, str]] = [

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import random
 
-from revframe.demo.vocab import NICKNAMES, SUFFIX_VARIANTS
+from revframe.demo.vocab.companies import SUFFIX_VARIANTS
+from revframe.demo.vocab.names import NICKNAMES
 from revframe.demo.writers import Sinks
 
 GT_FILES: dict[str, list[str]] = {

@@ -14,13 +14,14 @@ from pathlib import Path
 from revframe.demo import activities, hubspot, revenue, touchpoints
 from revframe.demo.accounts import CompanyFactory
 from revframe.demo.campaigns import build_campaigns, campaign_rows
-from revframe.demo.company import Chunk, World
+from revframe.demo.company import Chunk
 from revframe.demo.config import SCALES
 from revframe.demo.defects import BAD_VALUES, GroundTruth
 from revframe.demo.files import FILES, LOAD_ORDER, MAPPINGS, TABLE_OF, render
 from revframe.demo.ground_truth_doc import README as GT_README
 from revframe.demo.ids import IdBook
 from revframe.demo.users import build_team, user_rows
+from revframe.demo.world import World
 from revframe.demo.writers import Sinks
 
 

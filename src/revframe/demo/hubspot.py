@@ -14,10 +14,13 @@ from revframe.demo.accounts import Company
 from revframe.demo.clock import biz_at
 from revframe.demo.config import AS_OF, DAY, HOUR, MINUTE
 from revframe.demo.people import person_name, personal_email, work_email
-from revframe.demo.vocab import COUNTRIES, HS_SOURCES, INDUSTRIES
+from revframe.demo.vocab.companies import INDUSTRIES
+from revframe.demo.vocab.places import COUNTRIES
+from revframe.demo.vocab.sources import HS_SOURCES
 
 if TYPE_CHECKING:
-    from revframe.demo.company import AccountState, Chunk, Person
+    from revframe.demo.company import Chunk
+    from revframe.demo.world import AccountState, Person
 
 _LEAD_STATUS = {
     "Open - Not Contacted": "New",
@@ -92,9 +95,9 @@ def build(ch: Chunk) -> None:
         inbound = bool(person.records) and person.records[0][2].startswith("00Q")
         p = 0.97 if inbound else 0.45
         if person.hs_ok and person.email and r.random() < p:
-            acc = ch.accounts[person.acct] if person.acct >= 0 else None
-            company_id = acc.hs_company if acc else hs_of_orphan.get(pi)
-            row = _contact_row(ch, person, acc, company_id, inbound)
+            account = ch.accounts[person.acct] if person.acct >= 0 else None
+            company_id = account.hs_company if account else hs_of_orphan.get(pi)
+            row = _contact_row(ch, person, account, company_id, inbound)
             ch.rows["hs_contacts"].append(row)
             hs_contact_of[pi] = row["Record ID"]
             person.records.append(("contacts", "hubspot", row["Record ID"], "duplicate", "cross_system"))

@@ -6,16 +6,9 @@ import random
 import unicodedata
 from dataclasses import dataclass
 
-from revframe.demo.vocab import (
-    COUNTRIES,
-    FIRST_NAMES,
-    FUNCTIONS,
-    IC_TITLES,
-    LAST_NAMES,
-    NAME_POOLS,
-    PERSONAL_EMAIL_DOMAINS,
-    SENIORITIES,
-)
+from revframe.demo.vocab.names import FIRST_NAMES, LAST_NAMES, NAME_POOLS, PERSONAL_EMAIL_DOMAINS
+from revframe.demo.vocab.places import COUNTRIES
+from revframe.demo.vocab.titles import FUNCTIONS, IC_TITLES, SENIORITIES
 
 _SENIORITY_KEYS = list(SENIORITIES)
 _SENIORITY_W = {

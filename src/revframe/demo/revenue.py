@@ -23,9 +23,11 @@ from revframe.demo.config import (
 )
 from revframe.demo.encode import bytes_col, format_times, ints, pick
 from revframe.demo.pipeline import Opp, cycle, round_amount, simulate
+from revframe.demo.rows import add_opportunity
 
 if TYPE_CHECKING:
-    from revframe.demo.company import AccountState, Chunk
+    from revframe.demo.company import Chunk
+    from revframe.demo.world import AccountState
 
 _SEAT_PRICE = {"USD": 720.0, "EUR": 660.0, "GBP": 570.0}
 _MILESTONES = [
@@ -123,7 +125,7 @@ def customer_life(ch: Chunk, acc: AccountState, nb: Opp) -> int | None:
                     cycle_days=cycle(r, med_cycle * 0.45),
                     won=won,
                 )
-                ch.add_opp(exp, ae, acc, 0.6)
+                add_opportunity(ch, exp, ae, acc, 0.6)
                 if exp.is_won and exp.close < end - 14 * DAY:
                     s2 = _day0(exp.close) + DAY
                     period.append(sub_row(addon, s2, end, amount, exp.id))
@@ -173,7 +175,7 @@ def customer_life(ch: Chunk, acc: AccountState, nb: Opp) -> int | None:
             won=outcome != "churn",
             quarter_push=False,
         )
-        ch.add_opp(ren, ae, acc, 0.5)
+        add_opportunity(ch, ren, ae, acc, 0.5)
         if not ren.is_closed:
             break
         if outcome == "churn":
@@ -297,7 +299,7 @@ def ticket_columns(ch: Chunk) -> dict[str, object] | None:
     if not parts:
         return None
     times = np.concatenate([p[1] for p in parts])
-    n = times.shape[0]
+    n = len(times)
     acc_ids = np.concatenate([np.full(p[1].shape[0], p[0].id.encode(), dtype="S18") for p in parts])
     contact_ids = np.concatenate([np.array([p[0].contacts[i][0].encode() for i in p[2]], dtype="S18") for p in parts])
     names = [p[0].contacts[i][1] for p in parts for i in p[2]]

@@ -133,7 +133,7 @@ class _FileLoad:
         self.dates: dict[str, DateEvidence] = {}
         self.staging = store.create_staging(table)
         # The quarantine holds what is refused *now*: a re-ingest of a file supersedes its earlier rows.
-        store.execute("DELETE FROM quarantine WHERE file = ?", [str(src.path)])
+        store.delete_where("quarantine", "file", str(src.path))
 
     def quarantine_row(self, line: int, field_: str, value: str, reason: str, raw: list[str]) -> list[Any]:
         self.summary.quarantined += 1

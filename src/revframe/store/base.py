@@ -87,6 +87,10 @@ class Store(ABC):
             raise
         self._commit()
 
+    def delete_where(self, table: str, column: str, value: Any) -> None:
+        """Delete the rows of ``table`` whose ``column`` equals ``value``."""
+        self.execute(f"DELETE FROM {table} WHERE {column} = ?", [value])
+
     def insert_rows(self, table: str, rows: Sequence[Row]) -> None:
         if rows:
             self._append(table, TABLES[table], [list(c) for c in zip(*rows, strict=True)])

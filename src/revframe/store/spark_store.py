@@ -127,7 +127,7 @@ class SparkStore(Store):
         if head.startswith(("CREATE", "DROP")):
             raise RevframeError(f"internal: DDL is handled by the Spark store itself, not SQL: {sql[:60]}")
         self._views_for(sql)
-        self.spark.sql(sql, args=_args(params)).collect()
+        self.spark.sql(_positional(sql, params), args=_args(params)).collect()
 
     def _query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         self._views_for(sql)
@@ -195,6 +195,17 @@ class SparkStore(Store):
         for f in self.temp.pop(name, []):
             (self.root / "staging" / f).unlink(missing_ok=True)
         self._views.pop(name, None)
+
+    def delete_where(self, table: str, column: str, value: Any) -> None:
+        """Parquet files are immutable: rewrite the table without the matching rows (only if any match)."""
+        if not self.query(f"SELECT 1 FROM {table} WHERE {column} = ? LIMIT 1", [value]):
+            return
+        self._view(table)
+        kept = self.spark.sql(f"SELECT * FROM {table} WHERE NOT ({column} <=> :p0)", args={"p0": value})
+        version = f"v-{uuid.uuid4().hex}"
+        target = self._path(table, version)
+        kept.repartition(1).write.parquet(str(target))
+        self._write(table, [version], [target])
 
     def upsert(self, table: Table, staging: str) -> tuple[int, int, int]:
         counts = self.query(
