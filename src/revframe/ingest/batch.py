@@ -171,9 +171,13 @@ class ValueCache:
         self.lookups = self.hits = 0
         self.active = True
 
-    def normalize(self, raw: list[str], norm: Any, ctx: nz.Context) -> list[Any]:
-        """Normalize a column; a value that cannot be normalized comes back as its ``BadValue``."""
+    def normalize(self, raw: list[str], norm: Any, ctx: nz.Context) -> tuple[list[Any], list[int]]:
+        """Normalize a column: (values, positions of values that could not be normalized).
+
+        At a bad position the value is its ``BadValue`` (the reason to quarantine the row).
+        """
         out: list[Any] = [None] * len(raw)
+        errors: list[int] = []
         if not self.active:
             for j, v in enumerate(raw):
                 if v:
@@ -181,7 +185,8 @@ class ValueCache:
                         out[j] = norm(v, ctx)
                     except nz.BadValue as e:
                         out[j] = e
-            return out
+                        errors.append(j)
+            return out, errors
         memo, hits, lookups = self.memo, 0, 0
         for j, v in enumerate(raw):
             if not v:
@@ -198,12 +203,14 @@ class ValueCache:
             else:
                 hits += 1
             out[j] = hit
+            if hit.__class__ is nz.BadValue:
+                errors.append(j)
         self.lookups += lookups
         self.hits += hits
         if self.lookups >= 5_000 and self.hits * 3 < self.lookups:
             self.active = False
             self.memo = {}
-        return out
+        return out, errors
 
 
 def _email_domain(value: str, ctx: nz.Context) -> str | None:
@@ -250,6 +257,9 @@ class Normalizer:
             raw = raw_column(f, cols, n)
             if f.kind == "derived":
                 continue
+            if not f.rules:  # the file has no column for this field
+                out[f.column] = [None] * n
+                continue
             if f.kind == "ref":
                 out[f.column] = [f.ref_prefix + v if v else None for v in raw]
                 continue
@@ -257,13 +267,12 @@ class Normalizer:
             ev = DateEvidence(f.label(self.header)) if check_dates and f.kind in ("timestamp", "date") else None
             if ev is not None:
                 for j, v in enumerate(raw):
-                    if v:
+                    if v and v[4:5] != "-":  # ISO 8601 values have one reading: skip them
                         ev.see(v, lines[j])
-            values = cache.normalize(raw, nz.NORMALIZERS[f.kind], self.ctx)
-            for j, v in enumerate(values):
-                if isinstance(v, nz.BadValue):
-                    bad.setdefault(j, (f.column, raw[j], f"bad {f.column}: {v}"))
-                    values[j] = None
+            values, errors = cache.normalize(raw, nz.NORMALIZERS[f.kind], self.ctx)
+            for j in errors:
+                bad.setdefault(j, (f.column, raw[j], f"bad {f.column}: {values[j]}"))
+                values[j] = None
             out[f.column] = values
             if ev is not None and (ev.first or ev.n_ambiguous):
                 dates[f.column] = ev
@@ -279,8 +288,7 @@ class Normalizer:
     def _derive(self, out: dict[str, list[Any]]) -> None:
         if self.table_name == "contacts":
             cache = self.caches.setdefault("email_domain", ValueCache())
-            doms = cache.normalize([e or "" for e in out["email"]], _email_domain, self.ctx)
-            out["email_domain"] = doms
+            out["email_domain"] = cache.normalize([e or "" for e in out["email"]], _email_domain, self.ctx)[0]
         if self.table_name == "accounts":
             out["domain"] = [
                 d or (nz.domain(w, self.ctx) if w else None) for d, w in zip(out["domain"], out["website"], strict=True)
@@ -288,11 +296,13 @@ class Normalizer:
 
     def _stage(self, out: dict[str, list[Any]], keep: list[int]) -> pa.Table:
         ext = out["external_id"]
-        columns: list[list[Any]] = [[f"{self.system}:{ext[j]}" for j in keep], [self.system] * len(keep)]
+        every = len(keep) == len(ext)
+        prefix = f"{self.system}:"
+        columns: list[list[Any]] = [[prefix + ext[j] for j in keep], [self.system] * len(keep)]
         for c in self.table.data_columns:
             if c not in ("id", "source_system"):
                 src = out[c]
-                columns.append([src[j] for j in keep])
+                columns.append(src if every else [src[j] for j in keep])
         # The hash is only ever compared with hashes made here, so repr() of the Python values is a
         # stable, fast input (no per-value formatting).
         blake = hashlib.blake2b

@@ -29,6 +29,8 @@ import pyarrow as pa
 from revframe.errors import RevframeError, UsageError
 from revframe.ingest import normalize as nz
 from revframe.ingest.batch import BatchResult, DateEvidence, Normalizer, plan_fields
+from revframe.ingest.chunks import CHUNK_BYTES, CsvLayout, iter_chunks, parse_chunk
+from revframe.ingest.ids import IdLedger
 from revframe.ingest.mapping import Mapping, ObjectMapping, load_mapping
 from revframe.ingest.read import Ragged, Source, open_source
 from revframe.store.base import Store
@@ -97,17 +99,33 @@ def default_workers(size: int) -> int:
     return min(os.cpu_count() or 1, 4) if size >= PARALLEL_BYTES else 1
 
 
-_WORKER: Normalizer | None = None
+@dataclass
+class _Done:
+    """What a worker returns for one batch."""
+
+    result: BatchResult | None
+    ragged: list[tuple[int, Ragged]]
+    read: int  # rows read, ragged included
+    rows: list[list[str]] | None = None  # the raw rows, when the main process has them anyway
 
 
-def _init_worker(normalizer: Normalizer) -> None:
+_WORKER: tuple[Normalizer, CsvLayout | None] | None = None
+
+
+def _init_worker(normalizer: Normalizer, layout: CsvLayout | None) -> None:
     global _WORKER
-    _WORKER = normalizer
+    _WORKER = (normalizer, layout)
 
 
-def _work(lines: list[int], rows: list[list[str]]) -> BatchResult:
+def _work_rows(lines: list[int], rows: list[list[str]]) -> _Done:
     assert _WORKER is not None
-    return _WORKER.run(lines, rows)
+    return _Done(_WORKER[0].run(lines, rows), [], 0)  # the main process read and counted these rows
+
+
+def _work_chunk(data: bytes, first_line: int) -> _Done:
+    assert _WORKER is not None and _WORKER[1] is not None
+    lines, rows, ragged = parse_chunk(_WORKER[1], data, first_line)
+    return _Done(_WORKER[0].run(lines, rows) if rows else None, ragged, len(rows) + len(ragged))
 
 
 class _FileLoad:
@@ -129,7 +147,7 @@ class _FileLoad:
             loaded_at=datetime.now(UTC),
         )
         self.summary = FileSummary(file=str(src.path), object=obj.source, table=obj.table)
-        self.seen: dict[str, int] = {}  # canonical id -> first line, to refuse a second row with the same id
+        self.ids = IdLedger()  # to refuse a second row with the same id
         self.dates: dict[str, DateEvidence] = {}
         self.staging = store.create_staging(table)
         # The quarantine holds what is refused *now*: a re-ingest of a file supersedes its earlier rows.
@@ -143,21 +161,25 @@ class _FileLoad:
         at = self.normalizer.loaded_at
         return [self.run_id, str(self.src.path), line, self.obj.table, field_, value, reason, payload, at]
 
+    def ragged_row(self, line: int, r: Ragged) -> list[Any]:
+        """The quarantine row of a row with the wrong number of fields (counts it as read)."""
+        self.summary.read += 1
+        reason = (
+            f"ragged row: {len(r.fields)} fields where the header has {len(self.src.header)}; "
+            "check for an unquoted delimiter or a line break inside a value"
+        )
+        return self.quarantine_row(line, "", f"{len(r.fields)} fields", reason, r.fields)
+
     def batches(self, batch_rows: int) -> Iterator[tuple[list[int], list[list[str]]]]:
         """Well-formed rows in batches; ragged rows go straight to quarantine."""
         lines: list[int] = []
         rows: list[list[str]] = []
         q: list[list[Any]] = []
-        width = len(self.src.header)
         for line, values in self.src.rows:
-            self.summary.read += 1
             if isinstance(values, Ragged):
-                reason = (
-                    f"ragged row: {len(values.fields)} fields where the header has {width}; "
-                    "check for an unquoted delimiter or a line break inside a value"
-                )
-                q.append(self.quarantine_row(line, "", f"{len(values.fields)} fields", reason, values.fields))
+                q.append(self.ragged_row(line, values))
                 continue
+            self.summary.read += 1
             lines.append(line)
             rows.append(values)
             if len(rows) >= batch_rows:
@@ -169,7 +191,7 @@ class _FileLoad:
         if rows:
             yield lines, rows
 
-    def take(self, result: BatchResult, rows: list[list[str]]) -> None:
+    def take(self, result: BatchResult, rows: list[list[str]] | None) -> None:
         """Stage a normalized batch; refuse rows whose id the file already had."""
         q = [self.quarantine_row(*r) for r in result.refused]
         for col, ev in result.dates.items():
@@ -180,57 +202,80 @@ class _FileLoad:
                 line = max(line for line, _ in seen.first.values())
                 raise UsageError(f"{self.src.path}:{line}: {problem}")
         staged = result.staged
-        keep: list[bool] = []
-        for j, rid in enumerate(staged.column("id").to_pylist()):
-            first = self.seen.get(rid)
+        ids = staged.column("id").to_pylist()
+        earlier = self.ids.earlier_lines(ids, result.lines, self._staged)
+        keep = [e is None for e in earlier]
+        for j, first in enumerate(earlier):
             if first is None:
-                self.seen[rid] = result.lines[j]
-                keep.append(True)
                 continue
-            keep.append(False)
-            line = result.lines[j]
             reason = f"duplicate id: line {first} has the same id; keep one row per record"
-            raw = rows[result.source_index[j]]
-            q.append(self.quarantine_row(line, "external_id", rid.split(":", 1)[1], reason, raw))
+            if rows is not None:
+                raw = rows[result.source_index[j]]
+            else:  # parsed in a worker: the row as staged stands in for the source row
+                raw = [str(v) if v is not None else "" for v in staged.slice(j, 1).to_pylist()[0].values()]
+            q.append(self.quarantine_row(result.lines[j], "external_id", ids[j].split(":", 1)[1], reason, raw))
         if not all(keep):
             staged = staged.filter(pa.array(keep))
         self.store.insert_rows("quarantine", q)
         self.store.append_staging(self.staging, TABLES[self.obj.table], staged)
         self.summary.loaded += staged.num_rows
 
-    def run(self, batch_rows: int, workers: int, progress: Progress | None) -> FileSummary:
-        """Read, normalize (in worker processes when ``workers`` > 1), stage and upsert the file."""
+    def run(self, batch_rows: int, workers: int, progress: Progress | None, chunk_bytes: int) -> FileSummary:
+        """Read, normalize (in worker processes when ``workers`` > 1), stage and upsert the file.
 
-        def report() -> None:
-            if progress:
-                progress(self.src.path, self.src.position(), self.src.size)
-
+        With workers, a CSV file is cut into chunks of whole records that the workers parse and
+        normalize; other files are parsed here and normalized there. Results are taken in file
+        order, and at most ``workers + 1`` batches are in flight (bounded memory).
+        """
         if workers <= 1:
             for lines, rows in self.batches(batch_rows):
                 self.take(self.normalizer.run(lines, rows), rows)
-                report()
-        else:
-            # fork: workers inherit the normalizer and start in milliseconds, and a script without a
-            # __main__ guard still works. They only run pure normalization, never the store's connection.
-            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-            mp = multiprocessing.get_context(method)
-            with ProcessPoolExecutor(
-                workers, mp_context=mp, initializer=_init_worker, initargs=(self.normalizer,)
-            ) as pool:
-                pending: deque[tuple[Future[BatchResult], list[int], list[list[str]]]] = deque()
+                self._report(progress, self.src.position())
+            return self.finish()
+        layout = self.src.layout
+        # fork: workers inherit the normalizer and start in milliseconds, and a script without a
+        # __main__ guard still works. They run parsing and normalization only, never the store.
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        init = (self.normalizer, layout)
+        with ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context(method), initializer=_init_worker, initargs=init
+        ) as pool:
+            pending: deque[tuple[Future[_Done], int, list[list[str]] | None]] = deque()
+
+            def drain(keep: int) -> None:
+                while len(pending) > keep:
+                    fut, offset, rows = pending.popleft()
+                    done = fut.result()
+                    done.rows = rows
+                    self.take_done(done)
+                    self._report(progress, offset)
+
+            if layout is not None:
+                self.src.close()
+                for first_line, data, offset in iter_chunks(layout, chunk_bytes):
+                    pending.append((pool.submit(_work_chunk, data, first_line), offset, None))
+                    drain(workers)
+            else:
                 for lines, rows in self.batches(batch_rows):
-                    pending.append((pool.submit(_work, lines, rows), lines, rows))
-                    if len(pending) > workers:  # bounded: at most workers + 1 batches in memory
-                        fut, ls, rs = pending.popleft()
-                        self.take(fut.result(), rs)
-                        report()
-                while pending:
-                    fut, ls, rs = pending.popleft()
-                    self.take(fut.result(), rs)
-                    report()
-        if progress:
-            progress(self.src.path, self.src.size, self.src.size)
+                    pending.append((pool.submit(_work_rows, lines, rows), self.src.position(), rows))
+                    drain(workers)
+            drain(0)
         return self.finish()
+
+    def _report(self, progress: Progress | None, done: int) -> None:
+        if progress:
+            progress(self.src.path, min(done, self.src.size), self.src.size)
+
+    def take_done(self, done: _Done) -> None:
+        """Account for a worker's batch: its ragged rows, then its normalized rows."""
+        if done.ragged:
+            self.store.insert_rows("quarantine", [self.ragged_row(line, r) for line, r in done.ragged])
+        self.summary.read += done.read - len(done.ragged)  # ragged rows were counted by ragged_row
+        if done.result is not None:
+            self.take(done.result, done.rows)
+
+    def _staged(self, rid: str) -> bool:
+        return bool(self.store.query(f"SELECT 1 FROM {self.staging} WHERE id = ? LIMIT 1", [rid]))
 
     def finish(self) -> FileSummary:
         ins, upd, same = self.store.upsert(TABLES[self.obj.table], self.staging)
@@ -259,6 +304,7 @@ def ingest(
     batch_rows: int = BATCH_ROWS,
     workers: int | None = None,
     in_transaction: Callable[[Store], object] | None = None,
+    chunk_bytes: int = CHUNK_BYTES,
 ) -> IngestSummary:
     """Ingest export files into the store in one transaction.
 
@@ -275,6 +321,7 @@ def ingest(
         batch_rows: rows per batch (bounds memory).
         workers: processes that normalize batches (default: one per core for files over 32 MB).
         in_transaction: more writes that must commit with the ingest (e.g. the framework version).
+        chunk_bytes: size of the CSV chunks workers parse.
 
     Returns:
         The summary; ``read == loaded + quarantined``.
@@ -302,7 +349,7 @@ def ingest(
             obj = m.resolve(src.path, src.header, object_name)
             load = _FileLoad(store, src, obj, m, ctx, summary.run_id)
             n_workers = workers if workers is not None else default_workers(src.size)
-            summary.files.append(load.run(batch_rows, n_workers, progress))
+            summary.files.append(load.run(batch_rows, n_workers, progress, chunk_bytes))
         d = summary.to_dict()
         run = (
             summary.run_id,

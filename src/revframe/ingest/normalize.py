@@ -165,8 +165,8 @@ _Desc = tuple[frozenset[int], re.Pattern[str]]
 
 @lru_cache(maxsize=512)
 def _region_rules(region: str) -> tuple[_Desc | None, list[_Desc], re.Pattern[str] | None, re.Pattern[str] | None]:
-    """A region's general description, number-type descriptions, leading-digits and national-prefix
-    patterns, compiled."""
+    """A region's general description, its number types (merged by possible lengths), and its
+    leading-digits and national-prefix patterns, compiled."""
     from phonenumbers.phonemetadata import PhoneMetadata
 
     md = PhoneMetadata.metadata_for_region(region)
@@ -177,7 +177,13 @@ def _region_rules(region: str) -> tuple[_Desc | None, list[_Desc], re.Pattern[st
             return None
         return frozenset(d.possible_length or ()), re.compile(f"(?:{d.national_number_pattern})")
 
-    types = [t for t in (desc(getattr(md, name)) for name in _TYPES) if t is not None]
+    # "matches some type" is the same as matching the alternation of the types that allow its length
+    by_length: dict[frozenset[int], list[str]] = {}
+    for name in _TYPES:
+        d = getattr(md, name)
+        if d is not None and d.national_number_pattern:
+            by_length.setdefault(frozenset(d.possible_length or ()), []).append(d.national_number_pattern)
+    types = [(lengths, re.compile("|".join(f"(?:{p})" for p in pats))) for lengths, pats in by_length.items()]
     leading = re.compile(md.leading_digits) if md.leading_digits else None
     prefix = re.compile(md.national_prefix_for_parsing) if md.national_prefix_for_parsing else None
     return desc(md.general_desc), types, leading, prefix
@@ -189,7 +195,12 @@ def _matches(nsn: str, d: _Desc | None) -> bool:
 
 def _has_type(nsn: str, region: str) -> bool:
     general, types, _, _ = _region_rules(region)
-    return _matches(nsn, general) and any(_matches(nsn, t) for t in types)
+    if not _matches(nsn, general):
+        return False
+    for t in types:
+        if _matches(nsn, t):
+            return True
+    return False
 
 
 def _is_valid(cc: int, nsn: str) -> bool:

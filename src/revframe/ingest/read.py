@@ -38,6 +38,8 @@ class Source:
     rows: Iterator[tuple[int, list[str] | Ragged]]
     size: int
     position: Any  # () -> bytes read so far, for progress bars
+    layout: Any = None  # a CsvLayout when worker processes may parse the file in chunks
+    close: Any = None  # () -> None: release the file when the rows are not read
 
 
 def open_source(path: Path, *, delimiter: str | None = None, encoding: str | None = None) -> Source:
@@ -112,7 +114,7 @@ def _csv(path: Path, size: int, delimiter: str, encoding: str | None) -> Source:
         raise UsageError(f"{path}: the file is empty; export it again with a header row and data") from None
     except UnicodeDecodeError as e:
         text.close()
-        raise _decode_error(path, 1, e) from None
+        raise decode_error(path, 1, e) from None
     header = [h.strip() for h in header]
     if not any(header):
         text.close()
@@ -137,16 +139,19 @@ def _csv(path: Path, size: int, delimiter: str, encoding: str | None) -> Source:
                 yield start, (fields if len(fields) == n else Ragged(fields))
                 start = reader.line_num + 1
         except UnicodeDecodeError as e:
-            raise _decode_error(path, start, e) from None
+            raise decode_error(path, start, e) from None
         except csv.Error as e:
             raise UsageError(f"{path}:{start}: the CSV is malformed ({e}); check quoting around this line") from None
         finally:
             text.close()
 
-    return Source(path, header, rows(), size, lambda: counting.pos)
+    from revframe.ingest.chunks import CsvLayout
+
+    layout = CsvLayout.of(path, enc, delimiter, len(header))
+    return Source(path, header, rows(), size, lambda: counting.pos, layout, text.close)
 
 
-def _decode_error(path: Path, line: int, e: UnicodeDecodeError) -> UsageError:
+def decode_error(path: Path, line: int, e: UnicodeDecodeError) -> UsageError:
     byte = e.object[e.start : e.start + 1].hex() if isinstance(e.object, bytes | bytearray) else "?"
     return UsageError(
         f"{path}:{line}: the file is not valid {e.encoding.upper()} (byte 0x{byte}); "
@@ -222,7 +227,7 @@ def _jsonl(path: Path, size: int, encoding: str | None) -> Source:
                     continue
                 yield n, [_text(rec.get(k)) for k in header]
         except UnicodeDecodeError as e:
-            raise _decode_error(path, n, e) from None
+            raise decode_error(path, n, e) from None
         finally:
             text.close()
 

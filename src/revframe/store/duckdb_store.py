@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ class DuckDBStore(Store):
         except duckdb.IOException as e:
             raise RevframeError(f"{path}: cannot open the store ({e}); is another revframe writing to it?") from e
         self.con.execute("SET TimeZone = 'UTC'")
+        # Bounded memory: past this, DuckDB spills staging and intermediate data to disk.
+        self.con.execute(f"SET memory_limit = '{os.environ.get('REVFRAME_DUCKDB_MEMORY', '1GB')}'")
 
     def _execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         self.con.execute(sql, params)
