@@ -26,20 +26,7 @@ def progress_bar() -> Progress:
 
 
 def print_summary(summary: IngestSummary) -> None:
-    rows = [
-        {
-            "file": Path(f.file).name,
-            "object": f.object,
-            "table": f.table,
-            "read": f.read,
-            "loaded": f.loaded,
-            "quarantined": f.quarantined,
-            "inserted": f.inserted,
-            "updated": f.updated,
-            "unchanged": f.unchanged,
-        }
-        for f in summary.files
-    ]
+    rows = [f.row(Path(f.file).name) for f in summary.files]
     emit_rows(rows, title=f"Ingest {summary.run_id} ({summary.mapping})", data=summary.to_dict())
     if STATE.format is Format.table:
         say(

@@ -31,7 +31,7 @@ def run_demo(ws: Workspace, scale: str, seed: int, bar: Progress | None = None) 
     files = generate_company(data_dir, scale, seed)
     if bar and task is not None:
         bar.remove_task(task)
-    ingests = []
+    ingests: list[dict[str, Any]] = []
     for load in files.loads:
         task = bar.add_task(f"ingesting {load.path.name}", total=load.path.stat().st_size) if bar else None
 
@@ -42,19 +42,7 @@ def run_demo(ws: Workspace, scale: str, seed: int, bar: Progress | None = None) 
         s = ws.ingest([load.path], load.mapping, object_name=load.object, progress=progress)
         if bar and task is not None:
             bar.remove_task(task)
-        for f in s.files:
-            ingests.append(
-                {
-                    "file": str(Path(f.file).relative_to(data_dir)),
-                    "table": f.table,
-                    "read": f.read,
-                    "loaded": f.loaded,
-                    "quarantined": f.quarantined,
-                    "inserted": f.inserted,
-                    "updated": f.updated,
-                    "unchanged": f.unchanged,
-                }
-            )
+        ingests.extend(f.row(str(Path(f.file).relative_to(data_dir))) for f in s.files)
     status = ws.status()
     result: dict[str, Any] = {
         "company": COMPANY,

@@ -56,6 +56,20 @@ class FileSummary:
     unchanged: int = 0
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
 
+    def row(self, file_label: str) -> dict[str, Any]:
+        """The file's counts as one table row, under a display name for the file."""
+        return {
+            "file": file_label,
+            "object": self.object,
+            "table": self.table,
+            "read": self.read,
+            "loaded": self.loaded,
+            "quarantined": self.quarantined,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+        }
+
 
 @dataclass
 class IngestSummary:
