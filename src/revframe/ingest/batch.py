@@ -309,8 +309,3 @@ class Normalizer:
         hashes = [blake(repr(row).encode(), digest_size=12).hexdigest() for row in zip(*columns, strict=True)]
         columns += [hashes, [self.run_id] * len(keep), [self.loaded_at] * len(keep)]
         return to_arrow(self.table, columns)
-
-
-def run_batch(normalizer: Normalizer, lines: list[int], rows: list[list[str]]) -> BatchResult:
-    """Module-level entry point for worker processes."""
-    return normalizer.run(lines, rows)
