@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import filecmp
 import fnmatch
 import re
@@ -225,6 +226,35 @@ def test_campaign_naming(demo: DemoFiles) -> None:
     violations = {row["external_id"] for row in read(demo.ground_truth / "naming_violations.csv")}
     for c in read(demo.root / "salesforce" / "Campaign.csv"):
         assert bool(pattern.match(c["Name"])) != (c["Id"] in violations), c["Name"]
+
+
+def test_large_shape(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The large scale's shape on a 2,000-account sample of it: the issue's ~100k accounts, ~1M
+    contacts, ~200k opportunities and ~10M activities and touchpoints, per account."""
+    n = 2_000
+    sample = dataclasses.replace(SCALES["large"], name="large-sample", accounts=n)
+    monkeypatch.setitem(SCALES, "large-sample", sample)
+    files = generate_company(tmp_path / "large", "large-sample", 7)
+    k = SCALES["large"].accounts / n
+    rows, c = files.file_rows, files.counts
+    assert 95_000 <= rows["Account"] * k <= 110_000
+    assert 850_000 <= rows["Contact"] * k <= 1_200_000
+    assert 175_000 <= c["opportunities"] * k <= 230_000
+    assert 9_000_000 <= (c["activities"] + c["touchpoints"]) * k <= 11_500_000
+    assert funnel_problems(files.root) == []
+    opps = read(files.root / "salesforce" / "Opportunity.csv")
+    per_account: dict[tuple[str, str], int] = {}
+    for o in opps:
+        per_account[(o["AccountId"], o["Type"])] = per_account.get((o["AccountId"], o["Type"]), 0) + 1
+    by_type: dict[str, list[int]] = {}
+    for (_acc, typ), count in per_account.items():
+        by_type.setdefault(typ, []).append(count)
+    # several new-business attempts over the years, several expansions per customer, but plausibly few
+    assert {"New Business", "Expansion", "Renewal"} <= set(by_type)
+    assert sum(x > 1 for x in by_type["New Business"]) > 0.3 * len(by_type["New Business"])
+    assert max(by_type["New Business"]) <= 12
+    assert sum(x > 1 for x in by_type["Expansion"]) > 0.1 * len(by_type["Expansion"])
+    assert max(by_type["Renewal"]) <= 3  # one renewal per contract year
 
 
 def test_unknown_scale(tmp_path: Path) -> None:

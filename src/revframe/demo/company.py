@@ -67,9 +67,8 @@ class Chunk:
         self.customers: list[tuple] = []  # customer intervals for tickets and usage
         self.opps: list[Opp] = []
         self.orphan_companies: list[tuple[Company, int]] = []
-        days = sample_days(
-            self.g, np.full(8 * n_accounts + 64, START), np.full(8 * n_accounts + 64, AS_OF - DAY), DEMAND_CDF
-        )
+        n_days = world.scale.demand_days_per_account * n_accounts + 64
+        days = sample_days(self.g, np.full(n_days, START), np.full(n_days, AS_OF - DAY), DEMAND_CDF)
         self._days = days.tolist()
         self._di = 0
 
@@ -117,10 +116,17 @@ class Chunk:
         acc = AccountState(i, self.new("001"), co, tz, owner, created0)
         self.accounts.append(acc)
         # journeys: inbound leads and outbound SDR prospecting, in time order
-        n_leads = self.poisson(_LEADS_MEAN[seg])
+        sc = w.scale
+        n_leads = self.poisson(_LEADS_MEAN[seg] * sc.leads_per_account)
         starts = sorted((biz_at(r, self.demand_day(), tz, 6, 23), "in") for _ in range(n_leads))
         if r.random() < _OUTBOUND_P[seg]:
             starts.append((biz_at(r, self.demand_day(), tz), "out"))
+            starts.sort()
+        if sc.outbound_journeys > 0:
+            # a bigger SDR team re-prospects accounts over the years (skipped while a deal is open
+            # or the account is a customer)
+            for _ in range(self.poisson(sc.outbound_journeys * _OUTBOUND_P[seg])):
+                starts.append((biz_at(r, self.demand_day(), tz), "out"))
             starts.sort()
         converted: list[tuple[int, str]] = []
         for t, kind in starts:

@@ -32,6 +32,14 @@ class Scale:
         chunk: accounts generated (and written) per chunk; bounds memory.
         team: multiplier of the go-to-market team size.
         campaigns_per_quarter: event-type campaigns (webinars, field events) per quarter.
+        leads_per_account: multiplier of the mean inbound leads per account (per segment).
+        outbound_journeys: mean extra outbound SDR journeys per account over the history, times
+            the segment's outbound propensity (a bigger SDR team re-prospects accounts).
+        recycle_p: probability that a lost new-business deal comes back later on the same contact.
+        expansions_per_year: expansion attempts per customer contract year (each later attempt
+            is less likely and pitches another add-on or more seats).
+        demand_days_per_account: seasonal demand days pre-drawn per account (must cover the
+            journeys a chunk starts, or days repeat).
     """
 
     name: str
@@ -40,12 +48,32 @@ class Scale:
     chunk: int
     team: int
     campaigns_per_quarter: int
+    leads_per_account: float = 1.0
+    outbound_journeys: float = 0.0
+    recycle_p: float = 0.3
+    expansions_per_year: int = 1
+    demand_days_per_account: int = 8
 
 
 SCALES: dict[str, Scale] = {
     "small": Scale("small", 1_000, 10.0, 1_000, 1, 6),
     "medium": Scale("medium", 20_000, 10.0, 2_500, 5, 12),
-    "large": Scale("large", 100_000, 10.0, 2_500, 14, 20),
+    # the issue's large company: ~100k accounts, ~1M contacts, ~200k opportunities and ~10M
+    # activities and touchpoints: more inbound leads per account, a re-prospecting SDR team,
+    # more recycled deals and repeated expansion attempts per contract year
+    "large": Scale(
+        "large",
+        100_000,
+        10.0,
+        2_500,
+        14,
+        20,
+        leads_per_account=1.4,
+        outbound_journeys=3.0,
+        recycle_p=0.5,
+        expansions_per_year=3,
+        demand_days_per_account=12,
+    ),
 }
 
 SEGMENTS = ("SMB", "Mid-Market", "Enterprise")

@@ -53,7 +53,7 @@ def maybe_nb_opp(ch: Chunk, acc: AccountState, contact_id: str, at: int, source:
         plant_skip=r.random() < 0.04,
     )
     add_opportunity(ch, opp, ae, acc)
-    if opp.is_closed and not opp.is_won and r.random() < 0.3:
+    if opp.is_closed and not opp.is_won and r.random() < w.scale.recycle_p:
         # the deal comes back after a while ("recycled" opportunity on the same contact)
         again = opp.close + r.randint(60, 240) * DAY
         if again < AS_OF:

@@ -74,8 +74,10 @@ def inbound_lead(
         gap = 0 if r.random() < 0.2 else int(min(150.0, math.exp(r.gauss(math.log(10), 1.0))) * DAY)
         a, b = sdr.hours
         mql = biz_at(r, sday(created + gap), sdr.tz_idx, a + 0.5, b - 2.5)
-        if mql <= created + 10 * MINUTE:
-            mql = biz_at(r, add_business_days(sday(created), 1), sdr.tz_idx, a + 0.5, b - 2.5)
+        day = sday(created)
+        while mql <= created + 10 * MINUTE:  # "next business day" in the SDR's zone can still be today in UTC
+            day = add_business_days(day, 1)
+            mql = biz_at(r, day, sdr.tz_idx, a + 0.5, b - 2.5)
         if mql > AS_OF:
             mql = None
     if mql is not None:

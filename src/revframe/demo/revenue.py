@@ -38,6 +38,8 @@ _MILESTONES = [
     ("Go-Live", 60),
 ]
 _ONB_SCALE = {"SMB": 1.0, "Mid-Market": 1.4, "Enterprise": 2.0}
+#: each further expansion attempt in a contract year is this much less likely than the one before
+_EXPANSION_DECAY = 0.6
 
 
 def _day0(t: int) -> int:
@@ -102,37 +104,51 @@ def customer_life(ch: Chunk, acc: AccountState, nb: Opp) -> int | None:
     while True:
         end = start + 364 * DAY
         period = [sub_row(p, start, end, a, opp_of[p]) for p, a in products.items()]
-        if r.random() < EXPANSION_ODDS[seg]:
-            created = biz_at(r, sday(start) + r.randint(45, 260), ae.tz_idx)
-            if created < AS_OF and created < end - 60 * DAY:
-                amount = round_amount(products[PRODUCTS[0]] * r.uniform(0.15, 0.6))
-                won = r.random() < 0.55
-                contact = r.choice(acc.contacts)[0] if acc.contacts else nb.contact_id
-                addon = next((p for p in PRODUCTS[1:] if p not in products), PRODUCTS[0] + " - Additional Seats")
-                exp = simulate(
-                    r,
-                    opp_id=ch.new("006"),
-                    name=f"{co.name} - {addon}",
-                    account_id=acc.id,
-                    contact_id=contact,
-                    owner_id=ae.id,
-                    tz=ae.tz_idx,
-                    type_="Expansion",
-                    lead_source="Existing Customer",
-                    currency=co.currency,
-                    amount=amount,
-                    created=created,
-                    cycle_days=cycle(r, med_cycle * 0.45),
-                    won=won,
-                )
-                add_opportunity(ch, exp, ae, acc, 0.6)
-                if exp.is_won and exp.close < end - 14 * DAY:
-                    s2 = _day0(exp.close) + DAY
-                    period.append(sub_row(addon, s2, end, amount, exp.id))
-                    products[addon] = products.get(addon, 0.0) + amount
-                    opp_of[addon] = exp.id
-                    motions.append(("expansion", s2, amount, exp.id))
-                    expanded = True
+        pitched: set[str] = set()
+        last_pitch = 0  # day of this contract year's latest expansion attempt
+        for k in range(w.scale.expansions_per_year):
+            if r.random() >= EXPANSION_ODDS[seg] * _EXPANSION_DECAY**k:
+                continue
+            if not last_pitch:
+                day = sday(start) + r.randint(45, 260)
+            else:
+                day = max(sday(start) + 45, last_pitch + 30) + r.randint(0, 180)
+            last_pitch = day
+            created = biz_at(r, day, ae.tz_idx)
+            if created >= AS_OF or created >= end - 60 * DAY:
+                continue
+            amount = round_amount(products[PRODUCTS[0]] * r.uniform(0.15, 0.6))
+            won = r.random() < 0.55
+            contact = r.choice(acc.contacts)[0] if acc.contacts else nb.contact_id
+            addon = next(
+                (p for p in PRODUCTS[1:] if p not in products and p not in pitched),
+                PRODUCTS[0] + " - Additional Seats",
+            )
+            pitched.add(addon)
+            exp = simulate(
+                r,
+                opp_id=ch.new("006"),
+                name=f"{co.name} - {addon}",
+                account_id=acc.id,
+                contact_id=contact,
+                owner_id=ae.id,
+                tz=ae.tz_idx,
+                type_="Expansion",
+                lead_source="Existing Customer",
+                currency=co.currency,
+                amount=amount,
+                created=created,
+                cycle_days=cycle(r, med_cycle * 0.45),
+                won=won,
+            )
+            add_opportunity(ch, exp, ae, acc, 0.6)
+            if exp.is_won and exp.close < end - 14 * DAY:
+                s2 = _day0(exp.close) + DAY
+                period.append(sub_row(addon, s2, end, amount, exp.id))
+                products[addon] = products.get(addon, 0.0) + amount
+                opp_of[addon] = exp.id
+                motions.append(("expansion", s2, amount, exp.id))
+                expanded = True
         lead_days = 45 if seg == "SMB" else 90
         rc = biz_at(r, sday(end) - lead_days + r.randint(-10, 10), ae.tz_idx)
         if rc > AS_OF:
