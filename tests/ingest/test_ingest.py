@@ -228,3 +228,10 @@ def test_a_refused_ingest_writes_nothing_not_even_the_framework_version(tmp_path
     ws.ingest([write(tmp_path / "Contact.csv", CONTACTS)], "salesforce")
     assert ws.store.query("SELECT version FROM framework_versions") == [(ws.spec.version,)]
     ws.close()
+
+
+def test_a_file_whose_every_row_is_ragged_is_refused(duck: Store, tmp_path: Path) -> None:
+    p = write(tmp_path / "Lead.csv", "Id,LastName,Company\n00Q1;Lee;Acme;x\n00Q2;Ng;Initech;y\n")
+    with pytest.raises(UsageError, match="every one of its 2 rows has a different number of fields"):
+        ingest(duck, [p], "salesforce")
+    assert duck.row_counts()["quarantine"] == 0

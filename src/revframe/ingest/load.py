@@ -192,6 +192,9 @@ class _FileLoad:
         for line, values in self.src.rows:
             if isinstance(values, Ragged):
                 q.append(self.ragged_row(line, values))
+                if len(q) >= batch_rows:
+                    self.store.insert_rows("quarantine", q)
+                    q = []
                 continue
             self.summary.read += 1
             lines.append(line)
@@ -292,9 +295,15 @@ class _FileLoad:
         return bool(self.store.query(f"SELECT 1 FROM {self.staging} WHERE id = ? LIMIT 1", [rid]))
 
     def finish(self) -> FileSummary:
+        s = self.summary
+        ragged = s.quarantine_reasons.get("ragged row", 0)
+        if s.read and ragged == s.read:
+            raise UsageError(
+                f"{self.src.path}: every one of its {s.read:,} rows has a different number of fields from the "
+                f"header ({len(self.src.header)}): check the delimiter (--delimiter) and the quoting of the export"
+            )
         ins, upd, same = self.store.upsert(TABLES[self.obj.table], self.staging)
         self.store.drop_staging(self.staging)
-        s = self.summary
         s.inserted, s.updated, s.unchanged = ins, upd, same
         if s.read != s.loaded + s.quarantined or s.loaded != ins + upd + same:
             raise RevframeError(
