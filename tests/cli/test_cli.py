@@ -397,3 +397,11 @@ def test_running_the_demo_again_inserts_nothing(demo: DemoRuns) -> None:
     before, after = table_rows(demo.status_after_first.json()), table_rows(demo.status_after_second.json())
     data_tables = [t for t in before if t not in ("ingest_runs", "quarantine", "schema_migrations")]
     assert {t: after[t] for t in data_tables} == {t: before[t] for t in data_tables}
+
+
+def test_a_damaged_store_is_a_failed_run_with_a_way_out(ws: Path) -> None:
+    (ws / ".revframe").mkdir(exist_ok=True)
+    (ws / ".revframe" / "store.duckdb").write_text("not a database")
+    r = revframe("-w", ws, "status")
+    assert r.code == 1
+    assert "store.duckdb" in r.err and "--store" in r.err

@@ -69,6 +69,14 @@ def main() -> None:
     except Exception as e:
         from revframe.framework import SpecError
 
+        if type(e).__module__.split(".")[0] in ("duckdb", "_duckdb", "psycopg", "pyspark", "py4j"):
+            err_console.print(
+                f"[red]the store failed:[/red] {escape(str(e).strip().splitlines()[0])}\n"
+                "Nothing was written: the command's transaction was rolled back.",
+                highlight=False,
+                soft_wrap=True,
+            )
+            sys.exit(1)
         if not isinstance(e, SpecError):
             raise
         err_console.print(f"[red]the framework spec has {len(e.problems)} problem(s):[/red]")

@@ -16,6 +16,14 @@ from revframe.store.base import Store
 from revframe.store.schema import Table
 
 
+def _half_the_ram() -> str:
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not POSIX: a safe floor
+        return "4GB"
+    return f"{max(1, total // 2 // 2**30)}GB"
+
+
 class DuckDBStore(Store):
     """A DuckDB database file (or ``:memory:``)."""
 
@@ -28,10 +36,17 @@ class DuckDBStore(Store):
         try:
             self.con = duckdb.connect(path)
         except duckdb.IOException as e:
-            raise RevframeError(f"{path}: cannot open the store ({e}); is another revframe writing to it?") from e
+            hint = (
+                "another process (a running revframe?) holds it: wait for it, or stop it"
+                if "lock" in str(e).lower()
+                else "restore it from a backup, or pass --store to use another store"
+            )
+            raise RevframeError(f"{path}: cannot open the store ({e}); {hint}") from e
         self.con.execute("SET TimeZone = 'UTC'")
-        # Bounded memory: past this, DuckDB spills staging and intermediate data to disk.
-        self.con.execute(f"SET memory_limit = '{os.environ.get('REVFRAME_DUCKDB_MEMORY', '1GB')}'")
+        # Bounded memory: past this limit DuckDB spills staging tables, joins and sorts to disk. The
+        # primary-key index must stay in memory (~100 bytes a row), so the default is half the RAM.
+        self.con.execute(f"SET memory_limit = '{os.environ.get('REVFRAME_DUCKDB_MEMORY') or _half_the_ram()}'")
+        self.con.execute("SET preserve_insertion_order = false")  # row order is never relied on
 
     def _execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         self.con.execute(sql, params)
