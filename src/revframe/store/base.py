@@ -149,12 +149,7 @@ class Store(ABC):
         same file twice writes nothing.
         """
         t = table.name
-        inserted, updated, unchanged = self.query(
-            f"SELECT count(*) FILTER (WHERE t.id IS NULL), "
-            f"count(*) FILTER (WHERE t.id IS NOT NULL AND t._row_hash <> s._row_hash), "
-            f"count(*) FILTER (WHERE t._row_hash = s._row_hash) "
-            f"FROM {staging} AS s LEFT JOIN {t} AS t ON t.id = s.id"
-        )[0]
+        inserted, updated, unchanged = self.upsert_counts(table, staging)
         if inserted or updated:
             cols = table.column_names
             sets = ", ".join(f"{c} = excluded.{c}" for c in cols if c != "id")
@@ -164,7 +159,18 @@ class Store(ABC):
                 f"WHERE t.id IS NULL OR t._row_hash <> s._row_hash "
                 f"ON CONFLICT (id) DO UPDATE SET {sets}"
             )
-        return int(inserted or 0), int(updated or 0), int(unchanged or 0)
+        return inserted, updated, unchanged
+
+    def upsert_counts(self, table: Table, staging: str) -> tuple[int, int, int]:
+        """What merging ``staging`` into ``table`` would do: (inserted, updated, unchanged) rows."""
+        counts = self.query(
+            f"SELECT count(*) FILTER (WHERE t.id IS NULL), "
+            f"count(*) FILTER (WHERE t.id IS NOT NULL AND t._row_hash <> s._row_hash), "
+            f"count(*) FILTER (WHERE t._row_hash = s._row_hash) "
+            f"FROM {staging} AS s LEFT JOIN {table.name} AS t ON t.id = s.id"
+        )[0]
+        inserted, updated, unchanged = (int(c or 0) for c in counts)
+        return inserted, updated, unchanged
 
     # --- reading ---------------------------------------------------------------------------------
     def row_counts(self) -> dict[str, int]:

@@ -201,20 +201,10 @@ class SparkStore(Store):
         if not self.query(f"SELECT 1 FROM {table} WHERE {column} = ? LIMIT 1", [value]):
             return
         self._view(table)
-        kept = self.spark.sql(f"SELECT * FROM {table} WHERE NOT ({column} <=> :p0)", args={"p0": value})
-        version = f"v-{uuid.uuid4().hex}"
-        target = self._path(table, version)
-        kept.repartition(1).write.parquet(str(target))
-        self._write(table, [version], [target])
+        self._rewrite(table, self.spark.sql(f"SELECT * FROM {table} WHERE NOT ({column} <=> :p0)", args={"p0": value}))
 
     def upsert(self, table: Table, staging: str) -> tuple[int, int, int]:
-        counts = self.query(
-            f"SELECT count(*) FILTER (WHERE t.id IS NULL), "
-            f"count(*) FILTER (WHERE t.id IS NOT NULL AND t._row_hash <> s._row_hash), "
-            f"count(*) FILTER (WHERE t._row_hash = s._row_hash) "
-            f"FROM {staging} AS s LEFT JOIN {table.name} AS t ON t.id = s.id"
-        )[0]
-        inserted, updated, unchanged = (int(c or 0) for c in counts)
+        inserted, updated, unchanged = self.upsert_counts(table, staging)
         if inserted or updated:
             cols = ", ".join(table.column_names)
             merged = self.spark.sql(
@@ -223,11 +213,15 @@ class SparkStore(Store):
                 f"UNION ALL SELECT {cols} FROM {table.name} AS t WHERE NOT EXISTS "
                 f"(SELECT 1 FROM {staging} AS s WHERE s.id = t.id AND s._row_hash <> t._row_hash)"
             )
-            version = f"v-{uuid.uuid4().hex}"
-            target = self._path(table.name, version)
-            merged.repartition(1).write.parquet(str(target))
-            self._write(table.name, [version], [target])
+            self._rewrite(table.name, merged)
         return inserted, updated, unchanged
+
+    def _rewrite(self, table: str, content: Any) -> None:
+        """Make ``content`` (a DataFrame) the table's only file, committed with the transaction."""
+        version = f"v-{uuid.uuid4().hex}"
+        target = self._path(table, version)
+        content.repartition(1).write.parquet(str(target))
+        self._write(table, [version], [target])
 
 
 def _spark_schema(table: Table) -> Any:
