@@ -41,7 +41,7 @@ def test_migrate_creates_every_table_at_the_current_version(engine_store: Store)
     assert engine_store.schema_version() == SCHEMA_VERSION
     assert set(TABLES) <= engine_store.table_names()
     assert engine_store.migrate() == SCHEMA_VERSION  # idempotent
-    assert engine_store.row_counts()["schema_migrations"] == 1
+    assert engine_store.row_counts()["schema_migrations"] == SCHEMA_VERSION
 
 
 def test_upsert_inserts_updates_and_leaves_equal_rows_alone(engine_store: Store) -> None:
@@ -104,3 +104,37 @@ def test_delete_where_on_every_engine(engine_store: Store) -> None:
         engine_store.delete_where("ingest_runs", "run_id", "r1")
         engine_store.delete_where("ingest_runs", "run_id", "nothing-matches")
     assert engine_store.query("SELECT run_id FROM ingest_runs") == [("r2",)]
+
+
+def test_set_based_writes_on_every_engine(engine_store: Store) -> None:
+    """insert_select, update_from and delete_in: what merges and unmerges are made of."""
+    s = engine_store
+    s.insert_rows("record_aliases", [("crm:1", "accounts", "crm:9", "m1", None), ("crm:2", "accounts", "crm:9", "m1", None)])
+    with s.transaction():
+        st = _stage(s, [_account(1, "Acme"), _account(2, "Globex"), _account(3, "Initech")])
+        s.upsert(TABLES["accounts"], st)
+        s.drop_staging(st)
+    with s.transaction():
+        s.update_from("accounts", "parent_account_id", "id", "SELECT alias_id AS k, survivor_id AS v FROM record_aliases")
+        s.insert_select(
+            "merge_moves",
+            "SELECT 'm1', 'accounts', id, 'name', name, upper(name) FROM accounts WHERE id IN (?, ?)",
+            ["crm:1", "crm:3"],
+        )
+    parents = {r[0]: r[1] for r in s.query("SELECT id, parent_account_id FROM accounts")}
+    assert parents == {"crm:1": "crm:9", "crm:2": "crm:9", "crm:3": None}
+    moved = [tuple(r) for r in s.query("SELECT record_id, old_value, new_value FROM merge_moves ORDER BY record_id")]
+    assert moved == [("crm:1", "Acme", "ACME"), ("crm:3", "Initech", "INITECH")]
+    with s.transaction():
+        s.delete_in("accounts", "id", "SELECT alias_id AS k FROM record_aliases WHERE merge_id = ?", ["m1"])
+    assert [r[0] for r in s.query("SELECT id FROM accounts ORDER BY id")] == ["crm:3"]
+    with s.transaction():  # nothing matches: no change, no error
+        s.update_from("accounts", "name", "id", "SELECT 'crm:404' AS k, 'x' AS v")
+        s.delete_in("accounts", "id", "SELECT 'crm:404' AS k")
+    assert [r[0] for r in s.query("SELECT name FROM accounts")] == ["Initech"]
+
+
+def test_migrations_create_every_table() -> None:
+    from revframe.store.migrations import V1_TABLES, V2_TABLES
+
+    assert sorted(V1_TABLES + V2_TABLES) == sorted(TABLES)

@@ -95,6 +95,29 @@ class Store(ABC):
         if rows:
             self._append(table, TABLES[table], [list(c) for c in zip(*rows, strict=True)])
 
+    # --- set-based writes (merges, bookkeeping); Spark rewrites files instead ------------------
+    def insert_select(self, table: str, select_sql: str, params: Sequence[Any] | None = None) -> None:
+        """Append the rows of a query (columns in ``table``'s order) to ``table``."""
+        cols = ", ".join(TABLES[table].column_names)
+        self.execute(f"INSERT INTO {table} ({cols}) {select_sql}", params)
+
+    def update_from(
+        self, table: str, column: str, match: str, source_sql: str, params: Sequence[Any] | None = None
+    ) -> None:
+        """Set ``table.column`` to ``v`` where ``table.match`` equals ``k``, for each row ``(k, v)``.
+
+        ``source_sql`` selects two columns named ``k`` and ``v``, unique on ``k``; rows of
+        ``table`` with no ``k`` are left alone.
+        """
+        self.execute(
+            f"UPDATE {table} SET {column} = _src.v FROM ({source_sql}) AS _src WHERE {table}.{match} = _src.k",
+            params,
+        )
+
+    def delete_in(self, table: str, column: str, source_sql: str, params: Sequence[Any] | None = None) -> None:
+        """Delete the rows of ``table`` whose ``column`` equals a ``k`` that ``source_sql`` selects."""
+        self.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT _src.k FROM ({source_sql}) AS _src)", params)
+
     # --- schema ----------------------------------------------------------------------------------
     def schema_version(self) -> int:
         if "schema_migrations" not in self.table_names():

@@ -11,11 +11,31 @@ if TYPE_CHECKING:
     from revframe.store.base import Store
 
 
+V1_TABLES = [
+    "accounts", "contacts", "users", "opportunities", "opportunity_stage_history", "activities", "campaigns",
+    "touchpoints", "subscriptions", "tickets", "product_usage", "onboarding_milestones", "schema_migrations",
+    "ingest_runs", "quarantine", "framework_versions",
+]  # fmt: skip
+V2_TABLES = [
+    "quality_scans", "quality_issues", "quality_scores", "dedupe_runs", "duplicate_clusters", "duplicate_pairs",
+    "merges", "merge_records", "merge_moves", "record_aliases", "account_matches",
+]  # fmt: skip
+
+
+def _create(store: Store, names: list[str]) -> None:
+    for name in names:
+        store.create_table(TABLES[name])
+
+
 def _v1_canonical_tables(store: Store) -> None:
-    for table in TABLES.values():
-        store.create_table(table)
+    _create(store, V1_TABLES)
+
+
+def _v2_data_pillar(store: Store) -> None:
+    _create(store, V2_TABLES)
 
 
 MIGRATIONS: list[tuple[int, str, Callable[[Store], None]]] = [
     (1, "canonical tables, ingest runs, quarantine, framework versions", _v1_canonical_tables),
+    (2, "data pillar: quality scans and issues, scorecards, duplicates, merges, aliases, account matches", _v2_data_pillar),
 ]

@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from revframe.errors import RevframeError
 from revframe.store.arrow import arrow_schema, to_arrow
 from revframe.store.base import Store
+from revframe.store.dialects import render
 from revframe.store.schema import TABLES, Table
 
 MANIFEST = "_manifest.json"
@@ -202,6 +203,33 @@ class SparkStore(Store):
             return
         self._view(table)
         self._rewrite(table, self.spark.sql(f"SELECT * FROM {table} WHERE NOT ({column} <=> :p0)", args={"p0": value}))
+
+    def insert_select(self, table: str, select_sql: str, params: Sequence[Any] | None = None) -> None:
+        rows = self.query(select_sql, params)
+        if rows:
+            self.insert_rows(table, rows)
+
+    def update_from(
+        self, table: str, column: str, match: str, source_sql: str, params: Sequence[Any] | None = None
+    ) -> None:
+        src = render(source_sql, self.dialect)
+        if not self._query(f"SELECT 1 FROM {table} AS t JOIN ({src}) AS _src ON t.{match} = _src.k LIMIT 1", params):
+            return
+        cols = ", ".join(
+            f"CASE WHEN _src.k IS NOT NULL THEN _src.v ELSE t.{c} END AS {c}" if c == column else f"t.{c}"
+            for c in TABLES[table].column_names
+        )
+        self._views_for(f"{table} {src}")
+        sql = f"SELECT {cols} FROM {table} AS t LEFT JOIN ({src}) AS _src ON t.{match} = _src.k"
+        self._rewrite(table, self.spark.sql(_positional(sql, params), args=_args(params)))
+
+    def delete_in(self, table: str, column: str, source_sql: str, params: Sequence[Any] | None = None) -> None:
+        src = render(source_sql, self.dialect)
+        if not self._query(f"SELECT 1 FROM {table} AS t JOIN ({src}) AS _src ON t.{column} = _src.k LIMIT 1", params):
+            return
+        self._views_for(f"{table} {src}")
+        sql = f"SELECT t.* FROM {table} AS t LEFT ANTI JOIN ({src}) AS _src ON t.{column} = _src.k"
+        self._rewrite(table, self.spark.sql(_positional(sql, params), args=_args(params)))
 
     def upsert(self, table: Table, staging: str) -> tuple[int, int, int]:
         inserted, updated, unchanged = self.upsert_counts(table, staging)

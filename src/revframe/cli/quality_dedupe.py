@@ -1,0 +1,5 @@
+"""`revframe quality dedupe`."""
+
+from __future__ import annotations
+
+from revframe.cli.quality import quality_app  # noqa: F401
