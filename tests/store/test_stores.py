@@ -109,13 +109,15 @@ def test_delete_where_on_every_engine(engine_store: Store) -> None:
 def test_set_based_writes_on_every_engine(engine_store: Store) -> None:
     """insert_select, update_from and delete_in: what merges and unmerges are made of."""
     s = engine_store
-    s.insert_rows("record_aliases", [("crm:1", "accounts", "crm:9", "m1", None), ("crm:2", "accounts", "crm:9", "m1", None)])
+    aliases = [("crm:1", "accounts", "crm:9", "m1", None), ("crm:2", "accounts", "crm:9", "m1", None)]
+    s.insert_rows("record_aliases", aliases)
     with s.transaction():
         st = _stage(s, [_account(1, "Acme"), _account(2, "Globex"), _account(3, "Initech")])
         s.upsert(TABLES["accounts"], st)
         s.drop_staging(st)
     with s.transaction():
-        s.update_from("accounts", "parent_account_id", "id", "SELECT alias_id AS k, survivor_id AS v FROM record_aliases")
+        remap = "SELECT alias_id AS k, survivor_id AS v FROM record_aliases"
+        s.update_from("accounts", "parent_account_id", "id", remap)
         s.insert_select(
             "merge_moves",
             "SELECT 'm1', 'accounts', id, 'name', name, upper(name) FROM accounts WHERE id IN (?, ?)",

@@ -37,5 +37,5 @@ def _v2_data_pillar(store: Store) -> None:
 
 MIGRATIONS: list[tuple[int, str, Callable[[Store], None]]] = [
     (1, "canonical tables, ingest runs, quarantine, framework versions", _v1_canonical_tables),
-    (2, "data pillar: quality scans and issues, scorecards, duplicates, merges, aliases, account matches", _v2_data_pillar),
+    (2, "data pillar: quality scans, scorecards, duplicates, merges, aliases, account matches", _v2_data_pillar),
 ]
