@@ -260,3 +260,25 @@ def test_large_shape(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_unknown_scale(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         generate_company(tmp_path, "huge")
+
+
+def test_a_work_mailbox_belongs_to_one_person(demo: DemoFiles) -> None:
+    """Two different people never share a work email (a company gives out jsmith2@ instead), so an
+    email match is evidence of one person; only records of one person (a duplicate cluster, or a
+    lead and the contact its conversion created) share an address."""
+    truth = read(demo.root / "ground_truth" / "duplicates.csv")
+    person = {(r["source_system"], r["external_id"]): r["cluster_id"] for r in truth}
+    owners: dict[str, set[str]] = {}
+    for system, name, id_col, email_col in (
+        ("salesforce", "salesforce/Contact.csv", "Id", "Email"),
+        ("salesforce", "salesforce/Lead.csv", "Id", "Email"),
+        ("hubspot", "hubspot/hubspot-contacts.csv", "Record ID", "Email"),
+    ):
+        for row in read(demo.root / name):
+            email = row[email_col].strip().lower()
+            if email and "@" in email:
+                who = person.get((system, row[id_col]), f"{system}:{row[id_col]}")
+                owners.setdefault(email, set()).add(who)
+    shared = {e: ws for e, ws in owners.items() if len(ws) > 1}
+    assert len(owners) > 1000
+    assert not shared, list(shared.items())[:5]

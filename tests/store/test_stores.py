@@ -140,3 +140,16 @@ def test_migrations_create_every_table() -> None:
     from revframe.store.migrations import V1_TABLES, V2_TABLES
 
     assert sorted(V1_TABLES + V2_TABLES) == sorted(TABLES)
+
+
+def test_query_arrow_on_every_engine(engine_store: Store) -> None:
+    with engine_store.transaction():
+        st = _stage(engine_store, [_account(1, "Acme"), _account(2, "Globex")])
+        engine_store.upsert(TABLES["accounts"], st)
+        engine_store.drop_staging(st)
+    table = engine_store.query_arrow("SELECT id, name AS account_name, employees FROM accounts ORDER BY id")
+    assert table.column_names == ["id", "account_name", "employees"]
+    assert table.to_pylist() == [
+        {"id": "crm:1", "account_name": "Acme", "employees": 10},
+        {"id": "crm:2", "account_name": "Globex", "employees": 20},
+    ]

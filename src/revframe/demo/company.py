@@ -57,6 +57,7 @@ class Chunk:
         }
         self.accounts: list[AccountState] = []
         self.people: list[Person] = []
+        self.mailboxes: set[str] = set()  # work addresses given out: a company never gives one twice
         # work lists expanded by numpy later
         self.lead_work: list[tuple] = []  # (who, owner_idx, mql, first_action, end, breach)
         self.opp_work: list[tuple] = []  # (opp, account, contact, owner_idx, lo, hi, n)

@@ -14,7 +14,7 @@ from revframe.demo.accounts import Company
 from revframe.demo.clock import biz_at, sday
 from revframe.demo.config import AS_OF, REGION_INDEX
 from revframe.demo.deals import maybe_nb_opp
-from revframe.demo.people import job_title, person_name, phone, work_email
+from revframe.demo.people import claim_mailbox, job_title, person_name, phone, work_email
 from revframe.demo.rows import add_contact
 from revframe.demo.world import AccountState, Person
 
@@ -35,7 +35,7 @@ def new_person(ch: Chunk, acc: AccountState | None, co: Company, created: int, s
     r = ch.r
     first, last = person_name(r, co.country)
     title = job_title(r, co.segment)
-    email = work_email(first, last, co.domain, co.email_pattern)
+    email = claim_mailbox(ch.mailboxes, work_email(first, last, co.domain, co.email_pattern))
     ph = phone(r, co.country, co.area) if r.random() < 0.7 else None
     mob = phone(r, co.country, co.area, mobile=True) if r.random() < 0.35 else None
     typed = co.name

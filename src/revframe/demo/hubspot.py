@@ -13,7 +13,7 @@ from revframe.demo import defects as dfx
 from revframe.demo.accounts import Company
 from revframe.demo.clock import biz_at
 from revframe.demo.config import AS_OF, DAY, HOUR, MINUTE
-from revframe.demo.people import person_name, personal_email, work_email
+from revframe.demo.people import claim_mailbox, person_name, personal_email, work_email
 from revframe.demo.vocab.companies import INDUSTRIES
 from revframe.demo.vocab.places import COUNTRIES
 from revframe.demo.vocab.sources import HS_SOURCES
@@ -149,7 +149,7 @@ def build(ch: Chunk) -> None:
         created = min(biz_at(r, ch.demand_day(), 0, 7, 22), AS_OF - HOUR)
         if ch.orphan_companies and r.random() < 0.4:
             co = r.choice(ch.orphan_companies)[0]
-            email = work_email(first, last, co.domain, co.email_pattern)
+            email = claim_mailbox(ch.mailboxes, work_email(first, last, co.domain, co.email_pattern))
             company = co.name
         else:
             email, company = personal_email(r, first, last), None

@@ -62,6 +62,17 @@ def work_email(first: str, last: str, domain: str, pattern: str) -> str:
     return f"{local}@{domain}"
 
 
+def claim_mailbox(used: set[str], email: str) -> str:
+    """The address itself if free, else the way mail admins resolve clashes: jsmith2@, jsmith3@..."""
+    local, _, domain = email.partition("@")
+    candidate, n = email, 1
+    while candidate in used:
+        n += 1
+        candidate = f"{local}{n}@{domain}"
+    used.add(candidate)
+    return candidate
+
+
 def personal_email(r: random.Random, first: str, last: str) -> str:
     """A personal mailbox (gmail, outlook...) of a person."""
     f, ln = ascii_slug(first) or "me", ascii_slug(last) or "x"

@@ -72,6 +72,13 @@ class Store(ABC):
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         return self._query(render(sql, self.dialect), params)
 
+    def query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        """A query's result as an Arrow table (column names from the query)."""
+        return self._query_arrow(render(sql, self.dialect), params)
+
+    @abstractmethod
+    def _query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table: ...
+
     def explain_sql(self, sql: str) -> str:
         """The exact SQL this engine runs for a revframe query."""
         return render(sql, self.dialect)

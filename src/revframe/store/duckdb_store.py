@@ -54,6 +54,9 @@ class DuckDBStore(Store):
     def _query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         return self.con.execute(sql, params).fetchall()
 
+    def _query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        return self.con.execute(sql, params).fetch_arrow_table()
+
     def _append(self, name: str, table: Table, columns: list[list[Any]]) -> None:
         batch = to_arrow(table, columns)  # noqa: F841 - referenced by name in the SQL below
         self.con.execute(f"INSERT INTO {name} SELECT * FROM batch")

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
+import pyarrow as pa
 
 from revframe.errors import RevframeError, UsageError
 from revframe.store.base import Store
@@ -52,6 +53,12 @@ class PostgresStore(Store):
 
     def _query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         return self.con.execute(sql.replace("?", "%s") if params else sql, params).fetchall()  # type: ignore[arg-type]
+
+    def _query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        cur = self.con.execute(sql.replace("?", "%s") if params else sql, params)  # type: ignore[arg-type]
+        names = [d.name for d in cur.description or []]
+        rows = cur.fetchall()
+        return pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
 
     def _append(self, name: str, table: Table, columns: list[list[Any]]) -> None:
         cols = ", ".join(table.column_names)

@@ -134,6 +134,12 @@ class SparkStore(Store):
         self._views_for(sql)
         return [tuple(r) for r in self.spark.sql(_positional(sql, params), args=_args(params)).collect()]
 
+    def _query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        self._views_for(sql)
+        df = self.spark.sql(_positional(sql, params), args=_args(params))
+        rows = df.collect()
+        return pa.table({n: [r[i] for r in rows] for i, n in enumerate(df.columns)})
+
     def _append(self, name: str, table: Table, columns: list[list[Any]]) -> None:
         self._append_arrow(name, table, to_arrow(table, columns))
 

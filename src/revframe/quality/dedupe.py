@@ -1,0 +1,523 @@
+"""Duplicate detection: the spec's deterministic keys plus a splink model trained without labels.
+
+The flow of one run (``dedupe(store, spec, "contacts")``):
+
+1. read the object's records from the store (any engine) into an in-process DuckDB and build the
+   match features (:mod:`revframe.quality.features`); converted leads are history, not records,
+   and are left out (their contact is the live record);
+2. block: only pairs that share an email, a phone, a company and a name part, ... are compared
+   (near-linear work; each spec match key is a blocking rule too);
+3. train the Fellegi-Sunter model with splink, without labels: u-probabilities from random pairs,
+   m-probabilities by expectation maximisation on two independent blocking passes;
+4. score the blocked pairs; a pair that agrees on a spec match key is a match (probability 1);
+5. cluster the pairs at the spec's review threshold (connected components); a cluster whose members
+   are joined at the auto-merge threshold is ``auto_merge``, the rest go to ``review``;
+6. write the run, the clusters and the pairs (with per-field agreement) in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+
+from revframe.errors import UsageError
+from revframe.framework import Spec
+from revframe.framework.dedup import ObjectDedup
+from revframe.quality.features import build_features, load_records
+from revframe.store import Store
+
+OBJECTS = ("contacts", "accounts")
+
+# Comparison levels: (label, SQL over l./r.), strongest first; the null level comes from `null`.
+Level = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Compare:
+    """One splink comparison: its output name, the null condition and the levels (the last is 'else')."""
+
+    name: str
+    null: str
+    levels: tuple[Level, ...]
+
+    def splink(self) -> Any:
+        import splink.comparison_level_library as cll
+        from splink.comparison_library import CustomComparison
+
+        levels: list[Any] = [cll.CustomLevel(_sides(self.null), label_for_charts="null").configure(is_null_level=True)]
+        levels += [cll.CustomLevel(_sides(sql), label_for_charts=label) for label, sql in self.levels]
+        levels.append(cll.ElseLevel())
+        return CustomComparison(comparison_levels=levels, output_column_name=self.name)
+
+    def labels(self) -> dict[int, str]:
+        """gamma value → level label (splink numbers levels from the strongest down to 0 = else)."""
+        n = len(self.levels)
+        return {-1: "null", 0: "different", **{n - i: label for i, (label, _) in enumerate(self.levels)}}
+
+
+def _sides(sql: str) -> str:
+    """``l.col``/``r.col`` (how revframe writes pair SQL) → ``col_l``/``col_r`` (how splink names them)."""
+    return re.sub(r"\b([lr])\.(\w+)", r"\2_\1", sql)
+
+
+def _null(*cols: str) -> str:
+    return " OR ".join(f"{side}.{c} IS NULL" for c in cols for side in ("l", "r"))
+
+
+def _exact(name: str, col: str) -> Compare:
+    return Compare(name, _null(col), (("exact", f"l.{col} = r.{col}"),))
+
+
+def _jaro(name: str, col: str) -> Compare:
+    return Compare(
+        name,
+        _null(col),
+        (
+            ("exact", f"l.{col} = r.{col}"),
+            ("very similar", f"jaro_winkler_similarity(l.{col}, r.{col}) >= 0.92"),
+            ("similar", f"jaro_winkler_similarity(l.{col}, r.{col}) >= 0.8"),
+        ),
+    )
+
+
+PERSON_NAME = Compare(
+    "name",
+    "(l.fn IS NULL AND l.ln IS NULL) OR (r.fn IS NULL AND r.ln IS NULL)",
+    (
+        ("exact", "l.fn = r.fn AND l.ln = r.ln"),
+        ("swapped", "l.fn = r.ln AND l.ln = r.fn"),
+        ("nickname", "l.ln = r.ln AND list_has_any(l.fn_keys, r.fn_keys)"),
+        (
+            "typo",
+            "jaro_winkler_similarity(l.fn, r.fn) >= 0.88 AND jaro_winkler_similarity(l.ln, r.ln) >= 0.88",
+        ),
+        ("same last name", "l.ln = r.ln"),
+    ),
+)
+EMAIL = Compare(
+    "email",
+    _null("email_n"),
+    (
+        ("exact", "l.email_n = r.email_n"),
+        ("same mailbox", "l.email_local = r.email_local AND l.email_domain = r.email_domain"),
+    ),
+)
+PHONE = Compare("phone", _null("phone_digits"), (("exact", "l.phone_digits = r.phone_digits"),))
+COMPANY = Compare(
+    "company",
+    _null("company_key"),
+    (
+        ("exact", "l.company_key = r.company_key"),
+        ("similar", "jaro_winkler_similarity(l.company_key, r.company_key) >= 0.9"),
+    ),
+)
+ACCOUNT_NAME = Compare(
+    "name",
+    _null("name_key"),
+    (
+        ("exact", "l.name_key = r.name_key"),
+        ("very similar", "jaro_winkler_similarity(l.name_key, r.name_key) >= 0.92"),
+        ("similar", "jaro_winkler_similarity(l.name_key, r.name_key) >= 0.8"),
+    ),
+)
+
+# The comparisons per object: what the spec's comparison fields mean once normalized.
+FIELD_COMPARISONS: dict[str, dict[str, Compare]] = {
+    "contacts": {
+        "first_name": PERSON_NAME,
+        "last_name": PERSON_NAME,
+        "email": EMAIL,
+        "email_domain": _exact("email_domain", "work_domain"),
+        "phone": PHONE,
+        "mobile_phone": PHONE,
+        "company": COMPANY,
+        "city": _exact("city", "city_n"),
+        "country": _exact("country", "country"),
+        "title": _jaro("title", "title_n"),
+    },
+    "accounts": {
+        "name": ACCOUNT_NAME,
+        "domain": _exact("domain", "domain"),
+        "website": _exact("website", "website_host"),
+        "phone": PHONE,
+        "city": _exact("city", "city_n"),
+        "country": _exact("country", "country"),
+    },
+}
+# Feature columns a spec match key's fields stand for.
+KEY_COLUMNS: dict[str, dict[str, str]] = {
+    "contacts": {
+        "email": "email_n",
+        "phone": "phone_digits",
+        "first_name": "fn",
+        "last_name": "ln",
+        "company": "company_key",
+        "city": "city_n",
+        "country": "country",
+        "email_domain": "work_domain",
+    },
+    "accounts": {
+        "domain": "domain",
+        "name": "name_key",
+        "website": "website_host",
+        "phone": "phone_digits",
+        "city": "city_n",
+        "country": "country",
+    },
+}
+# Blocking: only pairs that share one of these are compared. Each is a hash join: near-linear.
+BLOCKING: dict[str, list[list[str]]] = {
+    "contacts": [
+        ["email_n"],
+        ["company_key", "ln"],
+        ["company_key", "fn"],
+        ["phone_digits"],
+        ["name_sorted", "city_n"],
+        ["email_local", "ln"],
+    ],
+    "accounts": [["domain"], ["name_key", "country"], ["website_host"], ["phone_digits"], ["name_prefix", "city_n"]],
+}
+# Passes of expectation maximisation: each fixes the fields it blocks on and trains the others.
+TRAINING: dict[str, list[list[str]]] = {
+    "contacts": [["email_n"], ["company_key", "ln"]],
+    "accounts": [["domain"], ["name_key", "country"]],
+}
+
+
+@dataclass
+class DedupeResult:
+    """What one run found."""
+
+    run_id: str
+    object: str
+    records: int
+    pairs: int
+    clusters: int
+    auto_merge: int
+    review: int
+    duplicate_records: int
+    seconds: float
+    model: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def object_config(spec: Spec, object_name: str) -> ObjectDedup:
+    """The spec's dedup rules for the object, or a clear error naming what to add."""
+    config = spec.dedup.objects.get(object_name) if spec.dedup else None
+    if config is None:
+        raise UsageError(
+            f"revframe.yaml: dedup.objects has no '{object_name}'; add its match keys, comparisons and thresholds "
+            "(see the default template: revframe init)"
+        )
+    return config
+
+
+def comparisons_for(spec: Spec, object_name: str) -> list[Compare]:
+    """The spec's comparison fields for the object, as splink comparisons (one per distinct meaning)."""
+    config = object_config(spec, object_name)
+    known = FIELD_COMPARISONS[object_name]
+    out: list[Compare] = []
+    for comp in config.comparisons:
+        c = known.get(comp.field)
+        if c is None:
+            raise UsageError(
+                f"revframe.yaml: dedup.objects.{object_name}.comparisons: field '{comp.field}' cannot be compared; "
+                f"use one of {', '.join(sorted(known))}"
+            )
+        if c not in out:
+            out.append(c)
+    if not out:
+        raise UsageError(f"revframe.yaml: dedup.objects.{object_name}.comparisons is empty; list the fields to compare")
+    return out
+
+
+def match_key_columns(spec: Spec, object_name: str) -> list[tuple[str, list[str]]]:
+    """The spec's deterministic keys as feature columns: [(key id, [columns])]."""
+    cols = KEY_COLUMNS[object_name]
+    keys = []
+    for key in object_config(spec, object_name).match_keys:
+        missing = [f for f in key.fields if f not in cols]
+        if missing:
+            raise UsageError(
+                f"revframe.yaml: dedup.objects.{object_name}.match_keys '{key.id}': field '{missing[0]}' "
+                f"cannot be a key; use {', '.join(sorted(cols))}"
+            )
+        keys.append((key.id, [cols[f] for f in key.fields]))
+    return keys
+
+
+def dedupe(
+    store: Store,
+    spec: Spec,
+    object_name: str,
+    *,
+    framework_version: str | None = None,
+    memory_limit: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> DedupeResult:
+    """Find the object's duplicates and write them (run, clusters, pairs) to the store."""
+    if object_name not in OBJECTS:
+        raise UsageError(f"--object {object_name}: dedupe works on {' or '.join(OBJECTS)}")
+    say = progress or (lambda _msg: None)
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    config = object_config(spec, object_name)
+    comparisons = comparisons_for(spec, object_name)
+    keys = match_key_columns(spec, object_name)
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{memory_limit or os.environ.get('REVFRAME_DEDUPE_MEMORY', '6GB')}'")
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        say(f"reading {object_name}")
+        records = load_records(store, con, object_name)
+        build_features(con, object_name, _free_email_domains(spec))
+        run_id = f"dedupe-{started.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        if records < 2:
+            pairs: list[tuple[str, str, float, str, dict[str, Any]]] = []
+            model: dict[str, Any] = {"trained": False, "reason": f"{records} record(s): nothing to compare"}
+        else:
+            say(f"training the match model on {records:,} records")
+            pairs, model = _score(con, object_name, comparisons, keys, config.thresholds.review, say)
+        say(f"clustering {len(pairs):,} pairs")
+        members = _cluster(pairs, config.thresholds.review, config.thresholds.auto_merge)
+        info = {
+            r[0]: (r[1], r[2], r[3])
+            for r in con.execute("SELECT unique_id, source_system, external_id, record_type FROM features").fetchall()
+        }
+    finally:
+        con.close()
+    result = _write(
+        store,
+        object_name,
+        run_id,
+        started,
+        records,
+        pairs,
+        members,
+        info,
+        model,
+        framework_version,
+        time.perf_counter() - t0,
+    )
+    return result
+
+
+def _free_email_domains(spec: Spec) -> list[str]:
+    matching = getattr(spec.dedup, "account_matching", None)
+    domains = getattr(matching, "free_email_domains", None)
+    if domains:
+        return list(domains)
+    return ["gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "yahoo.com", "icloud.com", "aol.com"]
+
+
+def _score(
+    con: duckdb.DuckDBPyConnection,
+    object_name: str,
+    comparisons: list[Compare],
+    keys: list[tuple[str, list[str]]],
+    threshold: float,
+    say: Callable[[str], None],
+) -> tuple[list[tuple[str, str, float, str, dict[str, Any]]], dict[str, Any]]:
+    """Train the model and score the blocked pairs; returns pairs at or above ``threshold`` and the model."""
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    for name in ("splink", "splink.internals"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    key_rules = [cols for _id, cols in keys]
+    blocking = [*BLOCKING[object_name], *(k for k in key_rules if k not in BLOCKING[object_name])]
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="unique_id",
+        comparisons=[c.splink() for c in comparisons],
+        blocking_rules_to_generate_predictions=[block_on(*cols) for cols in blocking],
+        retain_intermediate_calculation_columns=True,
+        retain_matching_columns=True,
+        additional_columns_to_retain=[],
+    )
+    db = DuckDBAPI(connection=con)
+    linker = Linker("features", settings, db, set_up_basic_logging=False)
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on(*cols) for cols in TRAINING[object_name][:1]], recall=0.7
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=7)
+    for cols in TRAINING[object_name]:
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            block_on(*cols), estimate_without_term_frequencies=True
+        )
+    say("scoring candidate pairs")
+    predictions = linker.inference.predict(threshold_match_probability=min(threshold, 0.5))
+    table = predictions.physical_name
+    gammas = [f"gamma_{c.name}" for c in comparisons]
+    key_sql = " OR ".join(
+        "(" + " AND ".join(f"l.{c} IS NOT NULL AND l.{c} = r.{c}" for c in cols) + ")" for _id, cols in keys
+    )
+    key_case = " ".join(
+        f"WHEN {' AND '.join(f'l.{c} IS NOT NULL AND l.{c} = r.{c}' for c in cols)} THEN '{kid}'" for kid, cols in keys
+    )
+    rows = con.execute(
+        f"""
+        SELECT p.unique_id_l, p.unique_id_r, p.match_probability, p.match_weight,
+               {", ".join(f"p.{g}" for g in gammas)},
+               CASE {key_case or "WHEN false THEN NULL"} ELSE NULL END AS key_id
+        FROM {table} AS p
+        JOIN features AS l ON l.unique_id = p.unique_id_l
+        JOIN features AS r ON r.unique_id = p.unique_id_r
+        WHERE p.match_probability >= ? {f"OR ({key_sql})" if key_sql else ""}
+        """,
+        [threshold],
+    ).fetchall()
+    labels = [c.labels() for c in comparisons]
+    pairs = []
+    for row in rows:
+        left, right, prob, _weight, *gs, key_id = row
+        agreements = {
+            c.name: labels[i].get(int(g), str(g)) for i, (c, g) in enumerate(zip(comparisons, gs, strict=True))
+        }
+        pairs.append((left, right, 1.0 if key_id else float(prob), key_id or "model", agreements))
+    model = _model_summary(linker)
+    return pairs, model
+
+
+def _model_summary(linker: Any) -> dict[str, Any]:
+    """The trained parameters, per comparison level: m, u and the match weight (log2 of m/u)."""
+    out: dict[str, Any] = {"trained": True, "comparisons": {}}
+    settings = linker._settings_obj  # splink keeps the trained model here; its public API only charts it
+    out["probability_two_random_records_match"] = settings._probability_two_random_records_match
+    for comp in settings.comparisons:
+        levels = []
+        for lvl in comp.comparison_levels:
+            if lvl.is_null_level:
+                continue
+            levels.append(
+                {
+                    "level": lvl.label_for_charts,
+                    "m": lvl.m_probability,
+                    "u": lvl.u_probability,
+                    "weight": lvl._log2_bayes_factor if lvl.m_probability and lvl.u_probability else None,
+                }
+            )
+        out["comparisons"][comp.output_column_name] = levels
+    return out
+
+
+def _cluster(
+    pairs: list[tuple[str, str, float, str, dict[str, Any]]], review: float, auto: float
+) -> dict[str, tuple[str, float, str]]:
+    """Connected components at ``review``; a component joined at ``auto`` is auto_merge.
+
+    Returns record id → (cluster id, the strongest probability that joined the record, decision).
+    """
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        root = x
+        while parent.setdefault(root, root) != root:
+            root = parent[root]
+        while parent[x] != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    def union_at(threshold: float) -> dict[str, str]:
+        parent.clear()
+        for left, right, prob, _key, _agr in pairs:
+            if prob >= threshold:
+                a, b = find(left), find(right)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+        return {x: find(x) for x in list(parent)}
+
+    strongest: dict[str, float] = {}
+    for left, right, prob, _key, _agr in pairs:
+        if prob >= review:
+            for x in (left, right):
+                strongest[x] = max(strongest.get(x, 0.0), prob)
+    at_review = union_at(review)
+    at_auto = union_at(auto)
+    groups: dict[str, list[str]] = {}
+    for x, root in at_review.items():
+        groups.setdefault(root, []).append(x)
+    out: dict[str, tuple[str, float, str]] = {}
+    for root, xs in groups.items():
+        if len(xs) < 2:
+            continue
+        autos = {at_auto.get(x, x) for x in xs}
+        decision = "auto_merge" if len(autos) == 1 and xs[0] in at_auto else "review"
+        cluster_id = "c-" + uuid.uuid5(uuid.NAMESPACE_URL, "\x1f".join(sorted(xs))).hex[:12]
+        for x in xs:
+            out[x] = (cluster_id, strongest.get(x, 0.0), decision)
+        del root
+    return out
+
+
+def _write(
+    store: Store,
+    object_name: str,
+    run_id: str,
+    started: datetime,
+    records: int,
+    pairs: list[tuple[str, str, float, str, dict[str, Any]]],
+    members: dict[str, tuple[str, float, str]],
+    info: dict[str, tuple[str, str, str | None]],
+    model: dict[str, Any],
+    framework_version: str | None,
+    seconds: float,
+) -> DedupeResult:
+    clusters = {cid: decision for cid, _p, decision in members.values()}
+    auto = sum(1 for d in clusters.values() if d == "auto_merge")
+    cluster_rows = [
+        (run_id, cid, object_name, rid, *info[rid][:2], info[rid][2], round(prob, 6), decision, "open")
+        for rid, (cid, prob, decision) in sorted(members.items(), key=lambda kv: (kv[1][0], kv[0]))
+    ]
+    pair_rows = [
+        (run_id, members[left][0], object_name, left, right, round(prob, 6), key, json.dumps(agr, sort_keys=True))
+        for left, right, prob, key, agr in pairs
+        if left in members and members[left][0] == members.get(right, ("",))[0]
+    ]
+    result = DedupeResult(
+        run_id=run_id,
+        object=object_name,
+        records=records,
+        pairs=len(pair_rows),
+        clusters=len(clusters),
+        auto_merge=auto,
+        review=len(clusters) - auto,
+        duplicate_records=len(members),
+        seconds=round(seconds, 2),
+        model=model,
+    )
+    with store.transaction():
+        store.insert_rows(
+            "dedupe_runs",
+            [
+                (
+                    run_id,
+                    object_name,
+                    started,
+                    datetime.now(UTC),
+                    records,
+                    result.pairs,
+                    result.clusters,
+                    auto,
+                    result.review,
+                    json.dumps(model, default=str),
+                    framework_version,
+                )
+            ],
+        )
+        for start in range(0, len(cluster_rows), 200_000):
+            store.insert_rows("duplicate_clusters", cluster_rows[start : start + 200_000])
+        for start in range(0, len(pair_rows), 200_000):
+            store.insert_rows("duplicate_pairs", pair_rows[start : start + 200_000])
+    return result
