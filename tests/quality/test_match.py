@@ -133,6 +133,7 @@ def test_names_in_any_script(matcher: AccountMatcher, company: str, account: str
 def test_name_key_keeps_non_latin_marks() -> None:
     assert name_key("ドコモ") != name_key("トコモ")  # a voiced mark is part of the letter
     assert name_key("Müller & Söhne GmbH") == name_key("Muller and Sohne") == "mullerandsohne"
+    assert name_key("Greenbrook Bank (Pty) Ltd") == name_key("GREENBROOK BANK") == "greenbrookbank"
 
 
 # --- bad input ------------------------------------------------------------------------------------
@@ -149,7 +150,13 @@ def test_all_null_record(matcher: AccountMatcher) -> None:
 
 
 def test_junk_values_do_not_crash(matcher: AccountMatcher) -> None:
-    for record in ({"email": "@@"}, {"email": "no-at-sign"}, {"website": "://"}, {"country": "Earth"}, {"company": "!!"}):
+    for record in (
+        {"email": "@@"},
+        {"email": "no-at-sign"},
+        {"website": "://"},
+        {"country": "Earth"},
+        {"company": "!!"},
+    ):
         assert matcher.match_one(record) is None
     assert email_domain("jane@localhost") is None
 

@@ -67,10 +67,12 @@ CONFLICT = 0.05
 MIN_FUZZY_KEY = 5
 """A company name key shorter than this is never matched fuzzily: one letter off "Acme" is "Acne"."""
 
-# Legal forms cleanco does not know: Japanese, Chinese, Korean, Arabic and Hebrew company markers.
+# Legal forms cleanco does not know: Japanese, Chinese, Korean, Arabic and Hebrew markers, and the
+# "(Pty" cleanco leaves of "(Pty) Ltd".
 _LEGAL_FORMS = re.compile(
     r"^(?:株式会社|有限会社|合同会社|\(株\)|（株）|주식회사|\(주\)|شركة)\s*"
-    r"|\s*(?:株式会社|有限会社|合同会社|股份有限公司|有限公司|\(株\)|（株）|주식회사|\(주\)|בע[\"״]מ|ش\.م\.م)$"
+    r"|\s*(?:株式会社|有限会社|合同会社|股份有限公司|有限公司|\(株\)|（株）|주식회사|\(주\)|בע[\"״]מ|ش\.م\.م"
+    r"|\((?i:pty|pvt|pte)\)?)$"
 )
 _THE = re.compile(r"^the\s+", re.IGNORECASE)
 _NOT_WORD = re.compile(r"[\W_]+")
