@@ -33,6 +33,12 @@ def print_summary(summary: IngestSummary) -> None:
             f"rows read {summary.read:,} = loaded {summary.loaded:,} + quarantined {summary.quarantined:,}"
             + ("  (see `revframe status` for the reasons)" if summary.quarantined else "")
         )
+        away = summary.to_dict()["rows_merged_away"]
+        if away:
+            say(
+                f"{away:,} loaded rows are records merged away (their ids are aliases): the merges stand; "
+                "see `revframe quality merges`"
+            )
 
 
 @app.command()

@@ -33,6 +33,7 @@ from revframe.ingest.chunks import CHUNK_BYTES, CsvLayout, iter_chunks, parse_ch
 from revframe.ingest.ids import IdLedger
 from revframe.ingest.mapping import Mapping, ObjectMapping, load_mapping
 from revframe.ingest.read import Ragged, Source, open_source
+from revframe.quality import aliases
 from revframe.store.base import Store
 from revframe.store.schema import TABLES
 
@@ -54,6 +55,7 @@ class FileSummary:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    merged_away: int = 0  # loaded rows of records merged away (their id is an alias): not written back
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
 
     def row(self, file_label: str) -> dict[str, Any]:
@@ -104,6 +106,7 @@ class IngestSummary:
             "rows_inserted": self._sum("inserted"),
             "rows_updated": self._sum("updated"),
             "rows_unchanged": self._sum("unchanged"),
+            "rows_merged_away": self._sum("merged_away"),
             "files": [asdict(f) for f in self.files],
         }
 
@@ -146,9 +149,17 @@ class _FileLoad:
     """Loads one file into a staging table, batch by batch, and keeps the file's accounting."""
 
     def __init__(
-        self, store: Store, src: Source, obj: ObjectMapping, mapping: Mapping, ctx: nz.Context, run_id: str
+        self,
+        store: Store,
+        src: Source,
+        obj: ObjectMapping,
+        mapping: Mapping,
+        ctx: nz.Context,
+        run_id: str,
+        merges_active: bool = False,
     ) -> None:
         self.store, self.src, self.obj, self.ctx, self.run_id = store, src, obj, ctx, run_id
+        self.merges_active = merges_active  # some records were merged away: resolve their ids
         table = TABLES[obj.table]
         self.normalizer = Normalizer(
             table_name=table.name,
@@ -302,10 +313,18 @@ class _FileLoad:
                 f"{self.src.path}: every one of its {s.read:,} rows has a different number of fields from the "
                 f"header ({len(self.src.header)}): check the delimiter (--delimiter) and the quoting of the export"
             )
-        ins, upd, same = self.store.upsert(TABLES[self.obj.table], self.staging)
+        table = self.obj.table
+        merged = self.merges_active and table in aliases.MERGEABLE
+        away = aliases.merged_away(self.store, table, self.staging) if merged else 0
+        ins, upd, same = self.store.upsert(TABLES[table], self.staging)
+        if away:  # the upsert wrote them back as new rows: take them out again, the merge stands
+            aliases.drop_merged_away(self.store, table)
+            ins -= away
+        if self.merges_active:
+            aliases.resolve_references(self.store, table)
         self.store.drop_staging(self.staging)
-        s.inserted, s.updated, s.unchanged = ins, upd, same
-        if s.read != s.loaded + s.quarantined or s.loaded != ins + upd + same:
+        s.inserted, s.updated, s.unchanged, s.merged_away = ins, upd, same, away
+        if s.read != s.loaded + s.quarantined or s.loaded != ins + upd + same + away:
             raise RevframeError(
                 f"{self.src.path}: row accounting does not add up (read {s.read}, loaded {s.loaded}, "
                 f"quarantined {s.quarantined}); nothing was written. Please report this as a bug."
@@ -368,9 +387,10 @@ def ingest(
     summary = IngestSummary(run_id=uuid.uuid4().hex[:12], mapping=m.name)
     started = datetime.now(UTC)
     with store.transaction():
+        merges_active = aliases.has_aliases(store)
         for src in sources:
             obj = m.resolve(src.path, src.header, object_name)
-            load = _FileLoad(store, src, obj, m, ctx, summary.run_id)
+            load = _FileLoad(store, src, obj, m, ctx, summary.run_id, merges_active)
             n_workers = workers if workers is not None else default_workers(src.size)
             summary.files.append(load.run(batch_rows, n_workers, progress, chunk_bytes))
         d = summary.to_dict()
