@@ -10,6 +10,20 @@ from pydantic import AfterValidator, Field, model_validator
 from revframe.framework.base import Id, ObjectName, Regex, SpecModel, field_problem, invalid
 
 Format = Literal["email", "phone", "domain", "url", "iso_country", "iso_currency", "date"]
+Severity = Literal["error", "warning", "info"]
+#: The kinds of finding a quality scan reports (``quality_issues.rule``).
+RuleKind = Literal["required", "format", "pattern", "allowed_values", "stale", "reference", "lifecycle", "naming"]
+#: What a finding of each kind weighs unless the spec says otherwise.
+DEFAULT_SEVERITY: dict[str, Severity] = {
+    "required": "error",
+    "reference": "error",
+    "format": "warning",
+    "pattern": "warning",
+    "allowed_values": "warning",
+    "lifecycle": "warning",
+    "naming": "warning",
+    "stale": "info",
+}
 NAMED_THINGS = ("property_names", "stage_names")
 
 
@@ -37,6 +51,11 @@ class ObjectRules(SpecModel):
     patterns: dict[str, Regex] = {}
     allowed_values: dict[str, list[str]] = {}
     stale_after_days: int | None = Field(default=None, gt=0)
+    severity: dict[RuleKind, Severity] = {}
+
+    def severity_of(self, rule: RuleKind) -> Severity:
+        """How much a finding of ``rule`` on this object weighs: the spec's override, else the default."""
+        return self.severity.get(rule, DEFAULT_SEVERITY[rule])
 
     def fields(self) -> list[tuple[str, str]]:
         """Every ``(rule, field)`` the rules name, for reference checks."""
@@ -58,6 +77,7 @@ class NamingConvention(SpecModel):
     applies_to: AppliesTo
     pattern: Regex
     example: str = Field(min_length=1)
+    severity: Severity = DEFAULT_SEVERITY["naming"]
 
     @model_validator(mode="after")
     def _example_matches(self) -> NamingConvention:
