@@ -111,4 +111,7 @@ def issues_command(
         emit_json({"scan_id": scan_id, "issues": found})
         return
     view = [{k: ("" if v is None else v) for k, v in r.items() if k != "owner_id"} for r in found]
-    emit_rows(view or [{"scan": scan_id, "issues": "none match"}], title=f"Findings of {scan_id}")
+    if not view:
+        say(f"The latest scan ({scan_id}) has no finding that matches; `revframe quality scan` scans every object.")
+        return
+    emit_rows(view, title=f"Findings of {scan_id}")

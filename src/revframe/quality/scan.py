@@ -40,7 +40,8 @@ class ScanReport:
         issues: findings written.
         counts: findings per object, rule and severity.
         scores: the scorecard rows, each with ``<measure>_delta`` against the previous scan.
-        previous_scan_id: the scan the trend compares against (``None`` for the first scan).
+        previous_scan_id: the scan before this one (``None`` for the first scan); each score
+            compares against the last earlier scan that scored it.
         notes: rules the scan skipped, and why.
     """
 
@@ -183,7 +184,7 @@ def scan(
         total = sum(c["issues"] for c in counts)
         records = sum(int(store.query(f"SELECT count(*) FROM {t}")[0][0]) for t in scanned)
         store.insert_rows("quality_scans", [(scan_id, started, finished, framework_version, records, total, "done")])
-    trend = with_trend(scores, previous_scores(store, previous_id) if previous_id else {})
+    trend = with_trend(scores, previous_scores(store, scan_id))
     return ScanReport(scan_id, when, started, finished, scanned, records, total, counts, trend, previous_id, plan.notes)
 
 

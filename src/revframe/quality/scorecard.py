@@ -185,13 +185,23 @@ def score_key(row: dict[str, Any]) -> Key:
     return (row["scope"], row["object"], row["field"], row["owner_id"], row["team"])
 
 
-def previous_scores(store: Store, scan_id: str) -> dict[Key, dict[str, Any]]:
-    """The scorecard rows of an earlier scan, by key."""
+def previous_scores(store: Store, scan_id: str, depth: int = 10) -> dict[Key, dict[str, Any]]:
+    """The latest earlier score of each key, from the last ``depth`` finished scans before ``scan_id``.
+
+    A scan of a few objects (``--object``) does not hide the scores of the others: each row
+    compares against the last scan that scored it.
+    """
     cols = "scope, object, field, owner_id, team, records, completeness, validity, duplicate_rate, staleness, issues"
-    out = {}
-    for r in store.query(f"SELECT {cols} FROM quality_scores WHERE scan_id = ?", [scan_id]):
-        row = dict(zip(cols.split(", "), r, strict=True))
-        out[score_key(row)] = row
+    scans = store.query(
+        f"SELECT scan_id FROM quality_scans WHERE status = 'done' AND scan_id <> ? ORDER BY started_at DESC "
+        f"LIMIT {int(depth)}",
+        [scan_id],
+    )
+    out: dict[Key, dict[str, Any]] = {}
+    for (earlier,) in scans:  # newest first: keep the first score seen of each key
+        for r in store.query(f"SELECT {cols} FROM quality_scores WHERE scan_id = ?", [earlier]):
+            row = dict(zip(cols.split(", "), r, strict=True))
+            out.setdefault(score_key(row), row)
     return out
 
 
