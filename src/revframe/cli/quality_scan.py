@@ -56,9 +56,12 @@ def print_scorecard(report: ScanReport) -> None:
         f"{report.issues:,} issues{since}"
     )
     emit_rows([_view(r, "object") for r in rows if r["scope"] == "object"], title="Objects")
-    sections = (("field", "Fields", ("object", "field")), ("owner", "Owners", ("object", "owner_name", "team")))
+    sections = (("field", "Fields", ("object", "field")), ("owner", "Owners", ("object", "owner", "team")))
     for scope, title, first in (*sections, ("team", "Teams", ("object", "team"))):
-        worst = _worst(rows, scope)
+        worst = [
+            {**r, "owner": r.get("owner_name") or r["owner_id"] or "(no owner)", "team": r["team"] or "(no team)"}
+            for r in _worst(rows, scope)
+        ]
         if worst:
             more = f" (worst {TOP} of {len(worst)} with issues; all in --format json)" if len(worst) > TOP else ""
             emit_rows([_view(r, *first) for r in worst[:TOP]], title=f"{title}{more}")

@@ -213,7 +213,8 @@ def with_trend(rows: list[dict[str, Any]], before: dict[Key, dict[str, Any]]) ->
         trend: dict[str, Any] = {}
         for m in (*MEASURES, "issues"):
             now, then = row[m], prev[m] if prev else None
-            trend[f"{m}_delta"] = None if now is None or then is None else round(float(now) - float(then), 6)
+            delta = None if now is None or then is None else round(float(now) - float(then), 6)
+            trend[f"{m}_delta"] = int(delta) if m == "issues" and delta is not None else delta
         out.append({**row, **trend})
     return out
 
