@@ -9,7 +9,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from revframe.framework.base import Id, ObjectName, Share, SpecModel, invalid
 
-Method = Literal["exact", "levenshtein", "jaro_winkler", "jaccard", "phonetic", "numeric"]
+Method = Literal["exact", "levenshtein", "jaro_winkler", "jaccard", "numeric"]
 SurvivorshipRule = Literal["source_priority", "most_recent", "most_complete", "non_empty", "system_of_record"]
 
 
@@ -22,11 +22,15 @@ class MatchKey(SpecModel):
 
 
 class Comparison(SpecModel):
-    """A field compared by the probabilistic matcher, with its relative weight."""
+    """A field the probabilistic matcher compares, and how (the similarity levels it distinguishes).
+
+    The matcher learns how much each level weighs from the data itself (no labels needed), so the
+    spec names fields and methods, not weights. ``first_name`` and ``last_name`` are compared
+    together as the person's name (exact, swapped, nickname, similar by ``method``, same last name).
+    """
 
     field: str
     method: Method
-    weight: float = Field(default=1, gt=0)
 
 
 class Thresholds(SpecModel):

@@ -74,107 +74,96 @@ def _null(*cols: str) -> str:
     return " OR ".join(f"{side}.{c} IS NULL" for c in cols for side in ("l", "r"))
 
 
-def _exact(name: str, col: str) -> Compare:
-    return Compare(name, _null(col), (("exact", f"l.{col} = r.{col}"),))
+def _levels(method: str, col: str) -> tuple[Level, ...]:
+    """The similarity levels of a spec method on a feature column, strongest first."""
+    exact: Level = ("exact", f"l.{col} = r.{col}")
+    if method == "jaro_winkler":
+        sim = f"jaro_winkler_similarity(l.{col}, r.{col})"
+        return exact, ("very similar", f"{sim} >= 0.92"), ("similar", f"{sim} >= 0.8")
+    if method == "levenshtein":
+        dist = f"levenshtein(l.{col}, r.{col})"
+        return exact, ("one edit", f"{dist} <= 1"), ("two edits", f"{dist} <= 2")
+    if method == "jaccard":
+        sim = f"jaccard(l.{col}, r.{col})"
+        return exact, ("very similar", f"{sim} >= 0.9"), ("similar", f"{sim} >= 0.7")
+    if method == "numeric":
+        gap = f"abs(l.{col} - r.{col}) / greatest(abs(l.{col}), abs(r.{col}), 1e-9)"
+        return exact, ("within 10%", f"{gap} <= 0.1"), ("within 25%", f"{gap} <= 0.25")
+    return (exact,)
 
 
-def _jaro(name: str, col: str) -> Compare:
-    return Compare(
-        name,
-        _null(col),
-        (
-            ("exact", f"l.{col} = r.{col}"),
-            ("very similar", f"jaro_winkler_similarity(l.{col}, r.{col}) >= 0.92"),
-            ("similar", f"jaro_winkler_similarity(l.{col}, r.{col}) >= 0.8"),
-        ),
-    )
-
-
-PERSON_NAME = Compare(
-    "name",
-    "(l.fn IS NULL AND l.ln IS NULL) OR (r.fn IS NULL AND r.ln IS NULL)",
-    (
+def _person_name(method: str) -> Compare:
+    """First and last name together: exact, swapped, nickname, both similar by ``method``, same last name."""
+    similar = {
+        "jaro_winkler": "jaro_winkler_similarity(l.fn, r.fn) >= 0.88 AND jaro_winkler_similarity(l.ln, r.ln) >= 0.88",
+        "levenshtein": "levenshtein(l.fn, r.fn) <= 1 AND levenshtein(l.ln, r.ln) <= 1",
+        "jaccard": "jaccard(l.fn, r.fn) >= 0.7 AND jaccard(l.ln, r.ln) >= 0.7",
+    }.get(method)
+    levels: list[Level] = [
         ("exact", "l.fn = r.fn AND l.ln = r.ln"),
         ("swapped", "l.fn = r.ln AND l.ln = r.fn"),
         ("nickname", "l.ln = r.ln AND list_has_any(l.fn_keys, r.fn_keys)"),
-        (
-            "typo",
-            "jaro_winkler_similarity(l.fn, r.fn) >= 0.88 AND jaro_winkler_similarity(l.ln, r.ln) >= 0.88",
-        ),
-        ("same last name", "l.ln = r.ln"),
-    ),
-)
-EMAIL = Compare(
-    "email",
-    _null("email_n"),
-    (
+    ]
+    if similar:
+        levels.append(("similar", similar))
+    levels.append(("same last name", "l.ln = r.ln"))
+    return Compare("name", "(l.fn IS NULL AND l.ln IS NULL) OR (r.fn IS NULL AND r.ln IS NULL)", tuple(levels))
+
+
+def _email(method: str) -> Compare:
+    """The address, then the same mailbox (plus-tags and Gmail dots ignored), then the method's levels."""
+    levels: list[Level] = [
         ("exact", "l.email_n = r.email_n"),
         ("same mailbox", "l.email_local = r.email_local AND l.email_domain = r.email_domain"),
-    ),
-)
-PHONE = Compare("phone", _null("phone_digits"), (("exact", "l.phone_digits = r.phone_digits"),))
-COMPANY = Compare(
-    "company",
-    _null("company_key"),
-    (
-        ("exact", "l.company_key = r.company_key"),
-        ("similar", "jaro_winkler_similarity(l.company_key, r.company_key) >= 0.9"),
-    ),
-)
-ACCOUNT_NAME = Compare(
-    "name",
-    _null("name_key"),
-    (
-        ("exact", "l.name_key = r.name_key"),
-        ("very similar", "jaro_winkler_similarity(l.name_key, r.name_key) >= 0.92"),
-        ("similar", "jaro_winkler_similarity(l.name_key, r.name_key) >= 0.8"),
-    ),
-)
+    ]
+    levels += [lvl for lvl in _levels(method, "email_n") if lvl[0] != "exact"]
+    return Compare("email", _null("email_n"), tuple(levels))
 
-# The comparisons per object: what the spec's comparison fields mean once normalized.
-FIELD_COMPARISONS: dict[str, dict[str, Compare]] = {
+
+# The feature column each comparable field becomes once normalized (see revframe.quality.features).
+FEATURES: dict[str, dict[str, str]] = {
     "contacts": {
-        "first_name": PERSON_NAME,
-        "last_name": PERSON_NAME,
-        "email": EMAIL,
-        "email_domain": _exact("email_domain", "work_domain"),
-        "phone": PHONE,
-        "mobile_phone": PHONE,
-        "company": COMPANY,
-        "city": _exact("city", "city_n"),
-        "country": _exact("country", "country"),
-        "title": _jaro("title", "title_n"),
-    },
-    "accounts": {
-        "name": ACCOUNT_NAME,
-        "domain": _exact("domain", "domain"),
-        "website": _exact("website", "website_host"),
-        "phone": PHONE,
-        "city": _exact("city", "city_n"),
-        "country": _exact("country", "country"),
-    },
-}
-# Feature columns a spec match key's fields stand for.
-KEY_COLUMNS: dict[str, dict[str, str]] = {
-    "contacts": {
-        "email": "email_n",
-        "phone": "phone_digits",
         "first_name": "fn",
         "last_name": "ln",
+        "email": "email_n",
+        "email_domain": "work_domain",
+        "phone": "phone_digits",
+        "mobile_phone": "phone_digits",
         "company": "company_key",
         "city": "city_n",
         "country": "country",
-        "email_domain": "work_domain",
+        "title": "title_n",
     },
     "accounts": {
-        "domain": "domain",
         "name": "name_key",
+        "domain": "domain",
         "website": "website_host",
         "phone": "phone_digits",
         "city": "city_n",
         "country": "country",
+        "industry": "industry_n",
+        "employees": "employees",
+        "annual_revenue": "annual_revenue",
     },
 }
+NUMERIC = {"employees", "annual_revenue"}
+
+
+def _comparison(object_name: str, field_name: str, method: str) -> Compare:
+    if object_name == "contacts" and field_name in ("first_name", "last_name"):
+        return _person_name(method)
+    if object_name == "contacts" and field_name == "email":
+        return _email(method)
+    if (method == "numeric") != (field_name in NUMERIC):
+        raise UsageError(
+            f"revframe.yaml: dedup.objects.{object_name}.comparisons: field '{field_name}' with method '{method}': "
+            f"numeric is for {' and '.join(sorted(NUMERIC))}, the text methods for the other fields"
+        )
+    col = FEATURES[object_name][field_name]
+    name = "phone" if col == "phone_digits" else field_name
+    return Compare(name, _null(col), _levels(method, col))
+
+
 # Blocking: only pairs that share one of these are compared. Each is a hash join: near-linear.
 BLOCKING: dict[str, list[list[str]]] = {
     "contacts": [
@@ -227,16 +216,16 @@ def object_config(spec: Spec, object_name: str) -> ObjectDedup:
 def comparisons_for(spec: Spec, object_name: str) -> list[Compare]:
     """The spec's comparison fields for the object, as splink comparisons (one per distinct meaning)."""
     config = object_config(spec, object_name)
-    known = FIELD_COMPARISONS[object_name]
+    known = FEATURES[object_name]
     out: list[Compare] = []
     for comp in config.comparisons:
-        c = known.get(comp.field)
-        if c is None:
+        if comp.field not in known:
             raise UsageError(
                 f"revframe.yaml: dedup.objects.{object_name}.comparisons: field '{comp.field}' cannot be compared; "
                 f"use one of {', '.join(sorted(known))}"
             )
-        if c not in out:
+        c = _comparison(object_name, comp.field, comp.method)
+        if all(c.name != o.name for o in out):  # first_name and last_name are one comparison
             out.append(c)
     if not out:
         raise UsageError(f"revframe.yaml: dedup.objects.{object_name}.comparisons is empty; list the fields to compare")
@@ -245,7 +234,7 @@ def comparisons_for(spec: Spec, object_name: str) -> list[Compare]:
 
 def match_key_columns(spec: Spec, object_name: str) -> list[tuple[str, list[str]]]:
     """The spec's deterministic keys as feature columns: [(key id, [columns])]."""
-    cols = KEY_COLUMNS[object_name]
+    cols = {f: c for f, c in FEATURES[object_name].items() if f not in NUMERIC}
     keys = []
     for key in object_config(spec, object_name).match_keys:
         missing = [f for f in key.fields if f not in cols]
@@ -315,11 +304,8 @@ def dedupe(
 
 
 def _free_email_domains(spec: Spec) -> list[str]:
-    matching = getattr(spec.dedup, "account_matching", None)
-    domains = getattr(matching, "free_email_domains", None)
-    if domains:
-        return list(domains)
-    return ["gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "yahoo.com", "icloud.com", "aol.com"]
+    """The spec's free-mail providers: an address there says nothing about the company."""
+    return list(spec.dedup.account_matching.free_mail_domains) if spec.dedup else []
 
 
 def _score(

@@ -34,7 +34,8 @@ FROM contacts AS c LEFT JOIN accounts AS a ON a.id = c.account_id
 WHERE c.converted_contact_id IS NULL
 """
 ACCOUNT_SQL = """
-SELECT id, source_system, external_id, name, domain, website, phone, country, city, industry
+SELECT id, source_system, external_id, name, domain, website, phone, country, city, industry,
+       CAST(employees AS DOUBLE) AS employees, CAST(annual_revenue AS DOUBLE) AS annual_revenue
 FROM accounts
 """
 
@@ -174,7 +175,9 @@ def _account_features(con: duckdb.DuckDBPyConnection) -> None:
                CASE WHEN length(regexp_replace(coalesce(r.phone, ''), '[^0-9]', '', 'g')) >= 7
                     THEN right(regexp_replace(r.phone, '[^0-9]', '', 'g'), 9) END AS phone_digits,
                nullif(lower(strip_accents(trim(r.city))), '') AS city_n,
-               r.country
+               r.country,
+               nullif(lower(trim(r.industry)), '') AS industry_n,
+               r.employees, r.annual_revenue
         FROM raw AS r LEFT JOIN company_keys AS k ON k.k = r.name
         """
     )
