@@ -23,8 +23,6 @@ if TYPE_CHECKING:
     from revframe.framework import Spec
     from revframe.store import Store
 
-ISSUE_COLUMNS = "scan_id, object, record_id, field, rule, severity, value, message, owner_id, found_at"
-
 
 @dataclass
 class ScanReport:

@@ -27,18 +27,15 @@ if TYPE_CHECKING:
 
 # A conservative email shape: every value it matches (64 characters at most, no special-use domain)
 # is valid for email-validator, so only the rest goes to Python. Portable across RE2 (DuckDB),
-# POSIX (PostgreSQL) and Java (Spark) regular expressions: no backslashes, no look-arounds.
+# POSIX (PostgreSQL) and Java (Spark) regular expressions: no backslashes, no look-arounds, and no
+# "?" or "%" (the PostgreSQL store reads "?" as a parameter and psycopg reads "%"; "x?" is "x{0,1}").
 _SAFE_EMAIL = "^[a-z0-9_+-]+([.][a-z0-9_+-]+)*@([a-z0-9]+(-[a-z0-9]+)*[.])+[a-z]{2,63}$"
 _SPECIAL_USE = "[.@](" + "|".join(n.replace(".", "[.]") for n in email_validator.SPECIAL_USE_DOMAIN_NAMES) + ")$"
-# No "?" either: the PostgreSQL store turns every "?" into a parameter ("x?" is written "x{0,1}").
 _LABEL = "[a-z0-9]([a-z0-9-]*[a-z0-9]){0,1}"
 _DOMAIN = f"^({_LABEL}[.])+[a-z]{{2,63}}$"
 _URL = f"^(https{{0,1}}://){{0,1}}({_LABEL}[.])+[a-z]{{2,63}}(:[0-9]{{1,5}}){{0,1}}([/#][^ ]*){{0,1}}$"
 _PHONE = "^[+][1-9][0-9]{6,14}$"
 _DATE = "^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T].*){0,1}$"
-
-#: SQL used for a value in ``quality_issues.value``.
-TEXT = "VARCHAR"
 
 
 @lru_cache(maxsize=500_000)
@@ -100,7 +97,7 @@ class Check:
 
     @property
     def value_sql(self) -> str:
-        return self.value or f"CAST(t.{self.field} AS {TEXT})"
+        return self.value or f"CAST(t.{self.field} AS VARCHAR)"
 
     @property
     def owner_sql(self) -> str:
