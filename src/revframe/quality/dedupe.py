@@ -54,15 +54,37 @@ class Compare:
         import splink.comparison_level_library as cll
         from splink.comparison_library import CustomComparison
 
+        priors = [PRIOR_M.get(label, 0.02) for label, _sql in self.levels]
         levels: list[Any] = [cll.CustomLevel(_sides(self.null), label_for_charts="null").configure(is_null_level=True)]
-        levels += [cll.CustomLevel(_sides(sql), label_for_charts=label) for label, sql in self.levels]
-        levels.append(cll.ElseLevel())
+        levels += [
+            cll.CustomLevel(_sides(sql), label_for_charts=label).configure(m_probability=m)
+            for (label, sql), m in zip(self.levels, priors, strict=True)
+        ]
+        levels.append(cll.ElseLevel().configure(m_probability=max(0.01, 1 - sum(priors))))
         return CustomComparison(comparison_levels=levels, output_column_name=self.name)
 
     def labels(self) -> dict[int, str]:
         """gamma value → level label (splink numbers levels from the strongest down to 0 = else)."""
         n = len(self.levels)
         return {-1: "null", 0: "different", **{n - i: label for i, (label, _) in enumerate(self.levels)}}
+
+
+# Prior m-probabilities (how often a true duplicate pair shows each level): where EM starts, and
+# the model itself when there are too few records to learn from (``SMALL``).
+PRIOR_M = {
+    "exact": 0.8,
+    "swapped": 0.02,
+    "nickname": 0.02,
+    "same mailbox": 0.05,
+    "very similar": 0.08,
+    "similar": 0.05,
+    "one edit": 0.08,
+    "two edits": 0.04,
+    "within 10%": 0.08,
+    "within 25%": 0.04,
+    "same last name": 0.05,
+}
+SMALL = 2_000  # distinct records: below this, EM would overfit; the priors stand and only u is learned
 
 
 def _sides(sql: str) -> str:
@@ -164,10 +186,22 @@ def _comparison(object_name: str, field_name: str, method: str) -> Compare:
     return Compare(name, _null(col), _levels(method, col))
 
 
+# Pairs the model may never match, whatever it scores: records that say they are different.
+DISTINCT: dict[str, str] = {
+    # one company gives two mailboxes to two people: same name, same work domain, other mailbox
+    "contacts": "l.work_domain = r.work_domain AND l.email_local <> r.email_local AND l.fn = r.fn AND l.ln = r.ln",
+    # two companies with their own registered domains are two companies
+    "accounts": "l.domain <> r.domain",
+}
+# A record identified enough that an identical copy is the same person or company.
+IDENTIFIED = {
+    "contacts": "(email_key IS NOT NULL OR phone_digits IS NOT NULL OR (ln IS NOT NULL AND company_key IS NOT NULL))",
+    "accounts": "(domain IS NOT NULL OR (name_key IS NOT NULL AND coalesce(city_n, country, phone_digits) <> ''))",
+}
 # Blocking: only pairs that share one of these are compared. Each is a hash join: near-linear.
 BLOCKING: dict[str, list[list[str]]] = {
     "contacts": [
-        ["email_n"],
+        ["email_key"],
         ["company_key", "ln"],
         ["company_key", "fn"],
         ["phone_digits"],
@@ -178,7 +212,7 @@ BLOCKING: dict[str, list[list[str]]] = {
 }
 # Passes of expectation maximisation: each fixes the fields it blocks on and trains the others.
 TRAINING: dict[str, list[list[str]]] = {
-    "contacts": [["email_n"], ["company_key", "ln"]],
+    "contacts": [["email_key"], ["company_key", "ln"]],
     "accounts": [["domain"], ["name_key", "country"]],
 }
 
@@ -235,6 +269,8 @@ def comparisons_for(spec: Spec, object_name: str) -> list[Compare]:
 def match_key_columns(spec: Spec, object_name: str) -> list[tuple[str, list[str]]]:
     """The spec's deterministic keys as feature columns: [(key id, [columns])]."""
     cols = {f: c for f, c in FEATURES[object_name].items() if f not in NUMERIC}
+    if object_name == "contacts":
+        cols["email"] = "email_key"  # a normalized email is the mailbox: plus-tags and Gmail dots dropped
     keys = []
     for key in object_config(spec, object_name).match_keys:
         missing = [f for f in key.fields if f not in cols]
@@ -273,12 +309,14 @@ def dedupe(
         records = load_records(store, con, object_name)
         build_features(con, object_name, _free_email_domains(spec))
         run_id = f"dedupe-{started.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
-        if records < 2:
-            pairs: list[tuple[str, str, float, str, dict[str, Any]]] = []
-            model: dict[str, Any] = {"trained": False, "reason": f"{records} record(s): nothing to compare"}
+        pairs, distinct = _identical(con, object_name, comparisons)
+        blocking = _blocking_input(con, object_name, keys)
+        if distinct < 2:
+            model: dict[str, Any] = {"trained": False, "reason": f"{distinct} distinct record(s): nothing to compare"}
         else:
-            say(f"training the match model on {records:,} records")
-            pairs, model = _score(con, object_name, comparisons, keys, config.thresholds.review, say)
+            say(f"training the match model on {distinct:,} distinct records")
+            scored, model = _score(con, object_name, comparisons, keys, blocking, config.thresholds.review, say)
+            pairs += scored
         say(f"clustering {len(pairs):,} pairs")
         members = _cluster(pairs, config.thresholds.review, config.thresholds.auto_merge)
         info = {
@@ -308,71 +346,133 @@ def _free_email_domains(spec: Spec) -> list[str]:
     return list(spec.dedup.account_matching.free_mail_domains) if spec.dedup else []
 
 
+Pair = tuple[str, str, float, str, dict[str, Any]]  # left id, right id, probability, matched by, agreements
+BLOCK_CAP = 500  # a blocking value shared by more records (a shared inbox, a placeholder) blocks nothing
+
+
+def _identical(con: duckdb.DuckDBPyConnection, object_name: str, comparisons: list[Compare]) -> tuple[list[Pair], int]:
+    """Collapse records identical on every feature to one representative (``match_input``).
+
+    Each other copy pairs with its representative at probability 1 (matched by ``identical``), so
+    10,000 copies of one record cost 9,999 pairs, not 50 million comparisons. Returns those pairs
+    and the number of distinct records left to match.
+    """
+    cols = [c for c in _feature_columns(con) if c not in ("unique_id", "source_system", "external_id", "record_type")]
+    part = ", ".join(f"CAST({c} AS VARCHAR)" for c in cols)
+    # only records that say who they are collapse; two records with nothing but a name stay two
+    known = IDENTIFIED[object_name]
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE twins AS
+        SELECT unique_id,
+               CASE WHEN {known} THEN min(unique_id) OVER (PARTITION BY {part}, {known}) ELSE unique_id END AS rep
+        FROM features
+        """
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE match_input AS SELECT f.* FROM features AS f JOIN twins AS t "
+        "ON t.unique_id = f.unique_id WHERE t.rep = t.unique_id"
+    )
+    same = {c.name: "exact" for c in comparisons}
+    rows = con.execute("SELECT rep, unique_id FROM twins WHERE rep <> unique_id").fetchall()
+    count = con.execute("SELECT count(*) FROM match_input").fetchone()
+    return [(rep, uid, 1.0, "identical", same) for rep, uid in rows], int(count[0]) if count else 0
+
+
+def _feature_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [r[0] for r in con.execute("DESCRIBE features").fetchall()]
+
+
+def blocking_rules(object_name: str, keys: list[tuple[str, list[str]]]) -> list[list[str]]:
+    """The object's blocking columns, then each spec key not among them."""
+    return [*BLOCKING[object_name], *(cols for _id, cols in keys if cols not in BLOCKING[object_name])]
+
+
+def _blocking_input(con: duckdb.DuckDBPyConnection, object_name: str, keys: list[tuple[str, list[str]]]) -> list[str]:
+    """Blocking rules as SQL, each capped at ``BLOCK_CAP`` records per value (sizes added to match_input)."""
+    rules = blocking_rules(object_name, keys)
+    sizes = ", ".join(f"count(*) OVER (PARTITION BY {', '.join(cols)}) AS _block{i}" for i, cols in enumerate(rules))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE match_input AS SELECT *, {sizes} FROM match_input")
+    return [
+        " AND ".join([*(f"l.{c} = r.{c}" for c in cols), f"l._block{i} <= {BLOCK_CAP}"]) for i, cols in enumerate(rules)
+    ]
+
+
 def _score(
     con: duckdb.DuckDBPyConnection,
     object_name: str,
     comparisons: list[Compare],
     keys: list[tuple[str, list[str]]],
+    blocking: list[str],
     threshold: float,
     say: Callable[[str], None],
-) -> tuple[list[tuple[str, str, float, str, dict[str, Any]]], dict[str, Any]]:
+) -> tuple[list[Pair], dict[str, Any]]:
     """Train the model and score the blocked pairs; returns pairs at or above ``threshold`` and the model."""
-    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+    from splink import DuckDBAPI, Linker, SettingsCreator
+    from splink.blocking_rule_library import CustomRule
 
     for name in ("splink", "splink.internals"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    key_rules = [cols for _id, cols in keys]
-    blocking = [*BLOCKING[object_name], *(k for k in key_rules if k not in BLOCKING[object_name])]
+    rules = blocking_rules(object_name, keys)
+    training = [blocking[BLOCKING[object_name].index(cols)] for cols in TRAINING[object_name]]
     settings = SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
         comparisons=[c.splink() for c in comparisons],
-        blocking_rules_to_generate_predictions=[block_on(*cols) for cols in blocking],
+        blocking_rules_to_generate_predictions=[CustomRule(sql, "duckdb") for sql in blocking],
         retain_intermediate_calculation_columns=True,
         retain_matching_columns=True,
         additional_columns_to_retain=[],
     )
     db = DuckDBAPI(connection=con)
-    linker = Linker("features", settings, db, set_up_basic_logging=False)
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on(*cols) for cols in TRAINING[object_name][:1]], recall=0.7
-    )
+    linker = Linker("match_input", settings, db, set_up_basic_logging=False)
+    linker.training.estimate_probability_two_random_records_match([CustomRule(training[0], "duckdb")], recall=0.7)
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=7)
-    for cols in TRAINING[object_name]:
+    distinct = con.execute("SELECT count(*) FROM match_input").fetchone()
+    learn_m = bool(distinct and distinct[0] >= SMALL)
+    for rule in training if learn_m else []:
         linker.training.estimate_parameters_using_expectation_maximisation(
-            block_on(*cols), estimate_without_term_frequencies=True
+            CustomRule(rule, "duckdb"), estimate_without_term_frequencies=True
         )
     say("scoring candidate pairs")
     predictions = linker.inference.predict(threshold_match_probability=min(threshold, 0.5))
     table = predictions.physical_name
     gammas = [f"gamma_{c.name}" for c in comparisons]
-    key_sql = " OR ".join(
-        "(" + " AND ".join(f"l.{c} IS NOT NULL AND l.{c} = r.{c}" for c in cols) + ")" for _id, cols in keys
-    )
-    key_case = " ".join(
-        f"WHEN {' AND '.join(f'l.{c} IS NOT NULL AND l.{c} = r.{c}' for c in cols)} THEN '{kid}'" for kid, cols in keys
+    # every pair a spec key joins is a match, whatever the model says (the spec decides)
+    keyed = (
+        " UNION ALL ".join(
+            f"SELECT l.unique_id AS a, r.unique_id AS b, '{kid}' AS key_id FROM match_input AS l JOIN match_input AS r "
+            f"ON {blocking[rules.index(cols)]} AND l.unique_id < r.unique_id"
+            for kid, cols in keys
+        )
+        or "SELECT NULL AS a, NULL AS b, NULL AS key_id WHERE false"
     )
     rows = con.execute(
         f"""
-        SELECT p.unique_id_l, p.unique_id_r, p.match_probability, p.match_weight,
-               {", ".join(f"p.{g}" for g in gammas)},
-               CASE {key_case or "WHEN false THEN NULL"} ELSE NULL END AS key_id
-        FROM {table} AS p
-        JOIN features AS l ON l.unique_id = p.unique_id_l
-        JOIN features AS r ON r.unique_id = p.unique_id_r
-        WHERE p.match_probability >= ? {f"OR ({key_sql})" if key_sql else ""}
+        WITH keyed AS (SELECT a, b, min(key_id) AS key_id FROM ({keyed}) GROUP BY a, b),
+        model AS (
+            SELECT p.* FROM {table} AS p
+            JOIN features AS l ON l.unique_id = p.unique_id_l
+            JOIN features AS r ON r.unique_id = p.unique_id_r
+            WHERE p.match_probability >= ? AND NOT coalesce({DISTINCT[object_name]}, false)
+        )
+        SELECT coalesce(m.unique_id_l, k.a), coalesce(m.unique_id_r, k.b), m.match_probability,
+               {", ".join(f"m.{g}" for g in gammas)}, k.key_id
+        FROM model AS m FULL OUTER JOIN keyed AS k ON k.a = m.unique_id_l AND k.b = m.unique_id_r
         """,
         [threshold],
     ).fetchall()
     labels = [c.labels() for c in comparisons]
-    pairs = []
-    for row in rows:
-        left, right, prob, _weight, *gs, key_id = row
-        agreements = {
-            c.name: labels[i].get(int(g), str(g)) for i, (c, g) in enumerate(zip(comparisons, gs, strict=True))
-        }
+    pairs: list[Pair] = []
+    for left, right, prob, *gs, key_id in rows:
+        if prob is None:  # joined by a key, scored below what predict keeps: the key is the evidence
+            agreements = {"key": key_id}
+        else:
+            agreements = {
+                c.name: labels[i].get(int(g), str(g)) for i, (c, g) in enumerate(zip(comparisons, gs, strict=True))
+            }
         pairs.append((left, right, 1.0 if key_id else float(prob), key_id or "model", agreements))
-    model = _model_summary(linker)
+    model = _model_summary(linker) | {"m_learned": learn_m}
     return pairs, model
 
 
@@ -398,9 +498,7 @@ def _model_summary(linker: Any) -> dict[str, Any]:
     return out
 
 
-def _cluster(
-    pairs: list[tuple[str, str, float, str, dict[str, Any]]], review: float, auto: float
-) -> dict[str, tuple[str, float, str]]:
+def _cluster(pairs: list[Pair], review: float, auto: float) -> dict[str, tuple[str, float, str]]:
     """Connected components at ``review``; a component joined at ``auto`` is auto_merge.
 
     Returns record id → (cluster id, the strongest probability that joined the record, decision).
@@ -453,7 +551,7 @@ def _write(
     run_id: str,
     started: datetime,
     records: int,
-    pairs: list[tuple[str, str, float, str, dict[str, Any]]],
+    pairs: list[Pair],
     members: dict[str, tuple[str, float, str]],
     info: dict[str, tuple[str, str, str | None]],
     model: dict[str, Any],

@@ -98,8 +98,14 @@ def _mapping(
 def load_records(store: Store, con: duckdb.DuckDBPyConnection, object_name: str) -> int:
     """Read the object's records from the store into ``raw`` in ``con``; returns the count."""
     sql = CONTACT_SQL if object_name == "contacts" else ACCOUNT_SQL
-    con.register("_raw_arrow", store.query_arrow(sql))
-    con.execute("CREATE OR REPLACE TEMP TABLE raw AS SELECT * FROM _raw_arrow")
+    table = store.query_arrow(sql)
+    con.register("_raw_arrow", table)
+    # engines type an all-null column as they like: give every column its one type here
+    cols = ", ".join(
+        f"CAST({c} AS {'DOUBLE' if c in ('employees', 'annual_revenue') else 'VARCHAR'}) AS {c}"
+        for c in table.column_names
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE raw AS SELECT {cols} FROM _raw_arrow")
     con.unregister("_raw_arrow")
     row = con.execute("SELECT count(*) FROM raw").fetchone()
     return int(row[0]) if row else 0
@@ -131,7 +137,8 @@ def _contact_features(con: duckdb.DuckDBPyConnection, free_email: Iterable[str])
         f"""
         CREATE OR REPLACE TEMP TABLE features AS
         WITH base AS (
-            SELECT r.*,
+            SELECT r.* REPLACE (coalesce(r.email_domain, nullif(split_part(lower(trim(r.email)), '@', 2), ''))
+                                AS email_domain),
                    nullif(lower(strip_accents(trim(first_name))), '') AS fn,
                    nullif(lower(strip_accents(trim(last_name))), '') AS ln,
                    nullif(lower(trim(email)), '') AS email_n,
@@ -142,6 +149,7 @@ def _contact_features(con: duckdb.DuckDBPyConnection, free_email: Iterable[str])
                    k.v AS company_key
             FROM raw AS r LEFT JOIN company_keys AS k ON k.k = coalesce(r.account_name, r.company)
         )
+        , mailbox AS (
         SELECT id AS unique_id, source_system, external_id, record_type, fn, ln,
                coalesce(f.v, CASE WHEN fn IS NULL THEN NULL ELSE [fn] END) AS fn_keys,
                CASE WHEN fn IS NULL OR ln IS NULL THEN NULL
@@ -151,12 +159,16 @@ def _contact_features(con: duckdb.DuckDBPyConnection, free_email: Iterable[str])
                     WHEN split_part(email_n, '@', 2) IN {GMAIL!r}
                         THEN replace(regexp_replace(split_part(email_n, '@', 1), '\\+.*$', ''), '.', '')
                     ELSE regexp_replace(split_part(email_n, '@', 1), '\\+.*$', '') END AS email_local,
-               email_domain,
-               CASE WHEN fd.v IS NULL THEN email_domain END AS work_domain,
+               base.email_domain,
+               CASE WHEN fd.v IS NULL THEN base.email_domain END AS work_domain,
                CASE WHEN length(phone_digits) >= 7 THEN phone_digits END AS phone_digits,
                company_key, city_n, country, title_n
         FROM base LEFT JOIN first_keys AS f ON f.k = base.fn
                   LEFT JOIN free_domains AS fd ON fd.k = base.email_domain
+        )
+        SELECT *, CASE WHEN email_local <> '' AND email_domain IS NOT NULL
+                       THEN email_local || '@' || email_domain END AS email_key
+        FROM mailbox
         """
     )
 
