@@ -153,3 +153,16 @@ def test_query_arrow_on_every_engine(engine_store: Store) -> None:
         {"id": "crm:1", "account_name": "Acme", "employees": 10},
         {"id": "crm:2", "account_name": "Globex", "employees": 20},
     ]
+
+
+def test_question_marks_and_percents_inside_literals(engine_store: Store) -> None:
+    """Only the markers outside quotes are parameters; a regex with ``?`` and a ``%`` literal stay as written."""
+    with engine_store.transaction():
+        st = _stage(engine_store, [_account(1, "Acme? 100%"), _account(2, "Globex")])
+        engine_store.upsert(TABLES["accounts"], st)
+        engine_store.drop_staging(st)
+    rows = engine_store.query(
+        "SELECT id, name || '?%' FROM accounts WHERE name LIKE '%?%' AND regexp_matches(name, '^Ac?me') AND id = ?",
+        ["crm:1"],
+    )
+    assert [tuple(r) for r in rows] == [("crm:1", "Acme? 100%?%")]

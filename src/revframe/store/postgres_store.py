@@ -49,13 +49,13 @@ class PostgresStore(Store):
         self._tx: Any = None  # the transaction() context manager while one is open
 
     def _execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
-        self.con.execute(sql.replace("?", "%s") if params else sql, params)  # type: ignore[arg-type]
+        self.con.execute(_placeholders(sql) if params else sql, params)  # type: ignore[arg-type]
 
     def _query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
-        return self.con.execute(sql.replace("?", "%s") if params else sql, params).fetchall()  # type: ignore[arg-type]
+        return self.con.execute(_placeholders(sql) if params else sql, params).fetchall()  # type: ignore[arg-type]
 
     def _query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
-        cur = self.con.execute(sql.replace("?", "%s") if params else sql, params)  # type: ignore[arg-type]
+        cur = self.con.execute(_placeholders(sql) if params else sql, params)  # type: ignore[arg-type]
         names = [d.name for d in cur.description or []]
         rows = cur.fetchall()
         return pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
@@ -95,3 +95,22 @@ class PostgresStore(Store):
 
     def close(self) -> None:
         self.con.close()
+
+
+def _placeholders(sql: str) -> str:
+    """Ready rendered SQL for psycopg: sqlglot already wrote the markers as ``%s`` (outside quotes);
+    every other ``%`` (a LIKE pattern, a literal) must be doubled, or psycopg reads it as a marker."""
+    out, quote, i = [], "", 0
+    while i < len(sql):
+        ch = sql[i]
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in ("'", '"'):
+            quote = ch
+        elif sql.startswith("%s", i):
+            out.append("%s")
+            i += 2
+            continue
+        out.append("%%" if ch == "%" else ch)
+        i += 1
+    return "".join(out)

@@ -265,16 +265,20 @@ def _spark_schema(table: Table) -> Any:
 
 
 def _positional(sql: str, params: Sequence[Any] | None) -> str:
-    """Spark binds named markers: turn each ``?`` into ``:p0``, ``:p1``..."""
+    """Spark binds named markers: turn each ``?`` outside quotes into ``:p0``, ``:p1``..."""
     if not params:
         return sql
-    out, i = [], 0
+    out, i, quote = [], 0, ""
     for ch in sql:
-        if ch == "?":
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in ("'", '"', "`"):
+            quote = ch
+        elif ch == "?":
             out.append(f":p{i}")
             i += 1
-        else:
-            out.append(ch)
+            continue
+        out.append(ch)
     return "".join(out)
 
 
