@@ -25,7 +25,7 @@ from unittest import mock
 import click
 import pytest
 
-from revframe.cli import main
+from revframe.cli import _output, main
 from revframe.store import open_store
 from tests.conftest import PG_URL, drop, write
 
@@ -66,6 +66,8 @@ def revframe(*args: str | Path, env: dict[str, str] | None = None) -> Run:
     with (
         mock.patch.dict(os.environ, environ, clear=True),
         mock.patch.object(sys, "argv", ["revframe", *map(str, args)]),
+        mock.patch.object(_output.console, "_width", 250),  # rich fixes the width at import if COLUMNS is set
+        mock.patch.object(_output.err_console, "_width", 250),
         contextlib.redirect_stdout(out),
         contextlib.redirect_stderr(err),
         pytest.raises(SystemExit) as exited,  # main() always ends with sys.exit(code)
@@ -392,11 +394,49 @@ def test_demo_json_accounts_for_every_row(demo: DemoRuns) -> None:
 def test_running_the_demo_again_inserts_nothing(demo: DemoRuns) -> None:
     ingests = demo.second.json()["ingests"]
     assert ingests and sum(i["unchanged"] for i in ingests) > 0
-    for i in ingests:
-        assert (i["inserted"], i["updated"], i["unchanged"]) == (0, 0, i["loaded"]), i
+    for i in ingests:  # rows of records the first run merged away stay merged away
+        assert (i["inserted"], i["updated"], i["unchanged"] + i["merged_away"]) == (0, 0, i["loaded"]), i
+    assert sum(i["merged_away"] for i in ingests) > 0
     before, after = table_rows(demo.status_after_first.json()), table_rows(demo.status_after_second.json())
-    data_tables = [t for t in before if t not in ("ingest_runs", "quarantine", "schema_migrations")]
+    # each run appends its ingest runs, scans and matches; nothing else may change (no second dedupe or merge)
+    appended = ("ingest_runs", "quarantine", "schema_migrations", "quality_scans", "quality_issues", "quality_scores")
+    data_tables = [t for t in before if t not in (*appended, "account_matches")]
     assert {t: after[t] for t in data_tables} == {t: before[t] for t in data_tables}
+    assert before["merges"] > 0 and before["dedupe_runs"] == 2
+
+
+@ONE_DEMO_WORKER
+def test_demo_runs_the_quality_engines(demo: DemoRuns) -> None:
+    for title in (
+        "Data quality",
+        "Scorecard",
+        "after merge",
+        "Duplicates found, scored against the ground truth",
+        "Merges",
+    ):
+        assert title in demo.first.stdout, title
+    html = (demo.root / "reports" / "demo.html").read_text("utf-8")
+    assert "<h2>Data quality</h2>" in html and "Duplicates against the ground truth" in html
+    q = demo.second.json()["quality"]
+    assert {"contacts", "accounts", "opportunities"} <= {r["object"] for r in q["scorecard"]}
+    scores = {r["object"]: r for r in q["scorecard"]}
+    assert scores["contacts"]["completeness"] > 0.9 and scores["contacts"]["validity"] < 1
+    assert scores["contacts"]["duplicate_rate"] < 0.01  # scanned after the first run's merges
+    assert q["issues_by_rule"] and q["scan"]["issues"] > 0
+    # the second run keeps the first run's merges and scores the first run's clusters against the truth
+    assert q["note"] and "merges" in q["note"] and q["merges"]["merged_this_run"] == 0
+    for d in q["duplicates"]:
+        assert d["f1"] >= 0.97 and d["cluster_f1"] >= 0.97, d
+        assert d["clusters"] > 100 and d["auto_merge"] + d["review"] == d["clusters"], d
+    merged = {m["object"]: m for m in q["merges"]["by_object"]}
+    for obj in ("contacts", "accounts"):
+        assert (
+            merged[obj]["merged_clusters"] > 0 and merged[obj]["records_merged_away"] >= merged[obj]["merged_clusters"]
+        )
+    assert sum(m["keys_moved"] for m in merged.values()) > 0
+    t = q["matches"]
+    assert t["matched"] > 0 and t["matched"] + t["unmatched"] == t["people_without_account"]
+    assert sum(b["matches"] for b in t["by_method"]) == t["matched"] and t["examples"]
 
 
 def test_a_damaged_store_is_a_failed_run_with_a_way_out(ws: Path) -> None:

@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 
 from revframe import UsageError, Workspace
-from revframe.cli import main
 from revframe.demo import generate_company
 from revframe.framework import Spec, default_spec_text, load_spec_text
 from revframe.quality.dedupe import dedupe
 from revframe.quality.evaluate import dedupe_universe, ground_truth, latest_clusters, score
 from revframe.store import Store
 from revframe.store.schema import TABLES
+from tests.cli.test_cli import revframe
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
 SPEC = load_spec_text(default_spec_text())
@@ -271,38 +271,24 @@ def test_unknown_object_and_spec_without_dedup(duck: Store) -> None:
 # --- the CLI ------------------------------------------------------------------------------------------
 
 
-def test_cli_json_lists_clusters_with_members(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_json_lists_clusters_with_members(tmp_path: Path) -> None:
     ws = Workspace.init(tmp_path / "ws")
     accounts, people, _truth = planted()
     with ws.store.transaction():
         ws.store.insert_rows("accounts", rows("accounts", accounts))
         ws.store.insert_rows("contacts", rows("contacts", people))
     ws.close()
-    code = _run_cli(["-w", str(tmp_path / "ws"), "--format", "json", "quality", "dedupe", "--object", "contacts"])
-    assert code == 0
-    clusters = json.loads(capsys.readouterr().out)
+    w = tmp_path / "ws"
+    clusters = revframe("-w", w, "--format", "json", "quality", "dedupe", "--object", "contacts").json()
     assert isinstance(clusters, list) and len(clusters) == 7
     for c in clusters:
         assert {"cluster_id", "decision", "match_probability", "members", "pairs"} <= set(c)
         assert all({"external_id", "source_system"} <= set(m) for m in c["members"])
     lead = next(c for c in clusters if any(m["external_id"] == "l5" for m in c["members"]))
     assert sorted(m["external_id"] for m in lead["members"]) == ["l5", "p5"]
-    code = _run_cli(["-w", str(tmp_path / "ws"), "quality", "duplicates", "--object", "contacts", "--limit", "3"])
-    out = capsys.readouterr().out
-    assert code == 0 and "of 7 clusters" in out
-    assert _run_cli(["-w", str(tmp_path / "ws"), "quality", "duplicates", "--object", "accounts"]) == 2
-    assert "no dedupe run for accounts" in capsys.readouterr().err
-
-
-def _run_cli(args: list[str]) -> int:
-    import sys
-
-    old = sys.argv
-    sys.argv = ["revframe", *args]
-    try:
-        main()
-    except SystemExit as e:
-        return int(e.code or 0)
-    finally:
-        sys.argv = old
-    return 0
+    listed = revframe("-w", w, "quality", "duplicates", "--object", "contacts", "--limit", "3")
+    assert listed.code == 0 and "3 of 7 clusters" in listed.out
+    listed_json = revframe("-w", w, "--format", "json", "quality", "duplicates", "--object", "contacts").json()
+    assert sorted(c["cluster_id"] for c in listed_json) == sorted(c["cluster_id"] for c in clusters)
+    missing = revframe("-w", w, "quality", "duplicates", "--object", "accounts")
+    assert missing.code == 2 and "no dedupe run for accounts" in missing.err
