@@ -274,6 +274,7 @@ def _write(store: Store, obj: str, merges: Sequence[Merge], batch: str, role: st
             (
                 m.merge_id,
                 obj,
+                m.run_id,
                 m.cluster_id,
                 m.survivor_id,
                 json.dumps(m.merged_ids),

@@ -166,7 +166,7 @@ def unmerge(
         store.delete_where("merges", "merge_id", merge_id)
         m.update(status="unmerged", unmerged_by=role, unmerged_at=datetime.now(UTC))
         store.insert_rows("merges", [[m[c] for c in _MERGE_COLS]])
-        run = _cluster_run(store, m)
+        run = m["run_id"]
         if run is not None:
             store.update_from(
                 "duplicate_clusters",
@@ -179,17 +179,6 @@ def unmerge(
         if in_transaction is not None:
             in_transaction(store)
     return report
-
-
-def _cluster_run(store: Store, m: dict[str, Any]) -> str | None:
-    """The dedupe run whose cluster the merge took: the latest one before it with that cluster merged."""
-    rows = store.query(
-        "SELECT c.run_id FROM duplicate_clusters AS c JOIN dedupe_runs AS r ON r.run_id = c.run_id "
-        "WHERE c.object = ? AND c.cluster_id = ? AND c.status = 'merged' AND r.started_at <= ? "
-        "ORDER BY r.started_at DESC LIMIT 1",
-        [m["object"], m["cluster_id"], m["merged_at"]],
-    )
-    return str(rows[0][0]) if rows else None
 
 
 def merge_list(store: Store, obj: str | None = None, status: str | None = None) -> list[dict[str, Any]]:

@@ -451,6 +451,7 @@ TABLES: dict[str, Table] = {
             (
                 C("merge_id"),
                 C("object"),
+                C("run_id", doc="the dedupe run whose cluster was merged"),
                 C("cluster_id"),
                 C("survivor_id"),
                 C("merged_ids", "json"),
