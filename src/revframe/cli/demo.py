@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -39,10 +39,84 @@ def demo(
         return
     console.print(f"[bold]Demo company[/bold] {result['company']} ({scale}, seed {seed}) in {ws.root}")
     emit_rows(result["ingests"], title="Ingested exports")
-    emit_rows(result["tables"], title="Canonical store")
+    merged = any(m["records_merged_away"] for m in result["quality"]["merges"]["by_object"])
+    emit_rows(
+        result["tables"], title="Canonical store" + (" (contacts and accounts after the merges)" if merged else "")
+    )
     emit_rows(result["quarantine"] or [{"object": "-", "reason": "nothing quarantined", "rows": 0}], title="Quarantine")
     emit_rows(result["planted_defects"], title="Planted defects (ground truth for the quality engines)")
     read, loaded, quarantined = (sum(r[k] for r in result["ingests"]) for k in ("read", "loaded", "quarantined"))
-    say(f"rows read {read:,} = loaded {loaded:,} + quarantined {quarantined:,}; took {result['seconds']} s")
+    say(f"rows read {read:,} = loaded {loaded:,} + quarantined {quarantined:,}")
+    print_quality(result["quality"])
+    say(f"took {result['seconds']} s")
     say(f"Report: {result['report']}\nCharter: {result['charter']}")
     say(f"Next: `revframe -w {ws.root} status`, or open the report in a browser.")
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _scorecard_row(r: dict[str, Any], after: bool) -> dict[str, Any]:
+    row = {
+        "object": r["object"],
+        "records": r["records"],
+        "complete": _pct(r["completeness"]),
+        "valid": _pct(r["validity"]),
+        "duplicates": _pct(r["duplicate_rate"]),
+        "stale": _pct(r["staleness"]),
+        "issues": r["issues"],
+    }
+    if after:  # the duplicate rate and record count once the auto-merge clusters are merged
+        deduped = r["duplicate_rate"] is not None
+        row["after merge"] = (
+            f"{r['records_after_merge']:,}, {_pct(r['duplicate_rate_after_merge'])} dup" if deduped else ""
+        )
+    return row
+
+
+def print_quality(q: dict[str, Any]) -> None:
+    """The data-quality summary: scorecard, duplicates against the ground truth, merges, matches."""
+    console.print(f"\n[bold]Data quality[/bold] (as of {q['as_of']})")
+    if q["note"]:
+        say(f"[dim]note: {q['note']}[/dim]")
+    after = q["scan"]["after_merge_scan_id"] is not None
+    emit_rows(
+        [_scorecard_row(r, after) for r in q["scorecard"] if r["records"]],
+        title=f"Scorecard (scan {q['scan']['scan_id']}, the data as the CRMs delivered it)",
+    )
+    emit_rows(q["issues_by_rule"], title="Top issues by rule")
+    emit_rows(
+        [
+            {k: d.get(k) for k in ("object", "records", "true_clusters", "clusters", "auto_merge", "review")}
+            | {"precision": d.get("precision"), "recall": d.get("recall"), "F1": d.get("f1"),
+               "cluster F1": d.get("cluster_f1")}
+            for d in q["duplicates"]
+        ],
+        title="Duplicates found, scored against the ground truth",
+    )  # fmt: skip
+    m = q["merges"]
+    emit_rows(
+        [
+            {
+                "object": r["object"],
+                "clusters merged": r["merged_clusters"],
+                "records merged away": r["records_merged_away"],
+                "keys moved": r["keys_moved"],
+                "review waiting": r["review_waiting"],
+            }
+            for r in m["by_object"]
+        ],
+        title=f"Merges (auto-merge clusters, as {q['merge_role']}; undo with `revframe quality unmerge`)",
+    )
+    if m["keys_moved"]:
+        say("keys moved: " + ", ".join(f"{k['key']} {k['moved']:,}" for k in m["keys_moved"]))
+    t = q["matches"]
+    say(
+        f"{t['people_without_account']:,} people without an account: {t['matched']:,} matched to one at "
+        f"confidence ≥ {t['min_confidence']:.2f}, {t['unmatched']:,} left unmatched"
+    )
+    emit_rows(t["by_method"], title="Matches by method")
+    if t["examples"]:
+        columns = ("person", "company", "account", "method", "confidence")
+        emit_rows([{k: e[k] for k in columns} for e in t["examples"]], title="Examples (with reasons in the report)")
