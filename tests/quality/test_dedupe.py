@@ -292,3 +292,11 @@ def test_cli_json_lists_clusters_with_members(tmp_path: Path) -> None:
     assert sorted(c["cluster_id"] for c in listed_json) == sorted(c["cluster_id"] for c in clusters)
     missing = revframe("-w", w, "quality", "duplicates", "--object", "accounts")
     assert missing.code == 2 and "no dedupe run for accounts" in missing.err
+
+
+def test_a_spec_written_for_0_1_with_weights_still_loads() -> None:
+    old = default_spec_text().replace("- {field: phone, method: exact}", "- {field: phone, method: exact, weight: 2}")
+    assert "weight: 2" in old
+    spec = load_spec_text(old)
+    assert spec.dedup is not None
+    assert any(c.weight == 2 for c in spec.dedup.objects["contacts"].comparisons)

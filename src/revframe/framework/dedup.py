@@ -31,6 +31,7 @@ class Comparison(SpecModel):
 
     field: str
     method: Method
+    weight: float | None = Field(default=None, gt=0)  # 0.1 specs: accepted and ignored (the model learns it)
 
 
 class Thresholds(SpecModel):
