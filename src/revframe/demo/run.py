@@ -54,7 +54,7 @@ def run_demo(ws: Workspace, scale: str, seed: int, bar: Progress | None = None) 
         if bar and task is not None:
             bar.remove_task(task)
         # rows of records an earlier demo run merged away are loaded but not written back
-        ingests.extend(f.row(str(Path(f.file).relative_to(data_dir))) | {"merged_away": f.merged_away} for f in s.files)
+        ingests.extend(f.row(str(Path(f.file).relative_to(data_dir))) for f in s.files)
     quality = run_quality(ws, files, bar)
     status = ws.status()  # after the quality engines: their tables, and contacts and accounts as merged
     result: dict[str, Any] = {

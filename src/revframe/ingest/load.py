@@ -70,6 +70,7 @@ class FileSummary:
             "inserted": self.inserted,
             "updated": self.updated,
             "unchanged": self.unchanged,
+            "merged_away": self.merged_away,
         }
 
 
