@@ -46,7 +46,6 @@ from revframe.quality.features import build_features, load_records
 from revframe.store import Store
 
 OBJECTS = ("contacts", "accounts")
-Pair = tuple[str, str, float, str, dict[str, Any]]  # left id, right id, probability, matched by, agreements
 BLOCK_CAP = 500  # a blocking value shared by more records (a shared inbox, a placeholder) blocks nothing
 
 
@@ -95,35 +94,18 @@ def dedupe(
         records = load_records(store, con, object_name)
         build_features(con, object_name, _free_email_domains(spec))
         run_id = f"dedupe-{started.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
-        pairs, distinct = _identical(con, object_name, comparisons)
+        distinct = _identical(con, object_name, comparisons)
         blocking = _blocking_input(con, object_name, keys)
         if distinct < 2:
             model: dict[str, Any] = {"trained": False, "reason": f"{distinct} distinct record(s): nothing to compare"}
         else:
             say(f"training the match model on {distinct:,} distinct records")
-            scored, model = _score(con, object_name, comparisons, keys, blocking, config.thresholds.review, say)
-            pairs += scored
-        say(f"clustering {len(pairs):,} pairs")
-        members = _cluster(pairs, config.thresholds.review, config.thresholds.auto_merge)
-        info = {
-            r[0]: (r[1], r[2], r[3])
-            for r in con.execute("SELECT unique_id, source_system, external_id, record_type FROM features").fetchall()
-        }
+            model = _score(con, object_name, comparisons, keys, blocking, config.thresholds.review, say)
+        say("clustering the matched pairs")
+        _cluster(con, config.thresholds.review, config.thresholds.auto_merge)
+        result = _write(store, con, object_name, run_id, started, records, model, framework_version, t0)
     finally:
         con.close()
-    result = _write(
-        store,
-        object_name,
-        run_id,
-        started,
-        records,
-        pairs,
-        members,
-        info,
-        model,
-        framework_version,
-        time.perf_counter() - t0,
-    )
     return result
 
 
@@ -132,12 +114,12 @@ def _free_email_domains(spec: Spec) -> list[str]:
     return list(spec.dedup.account_matching.free_mail_domains) if spec.dedup else []
 
 
-def _identical(con: duckdb.DuckDBPyConnection, object_name: str, comparisons: list[Compare]) -> tuple[list[Pair], int]:
+def _identical(con: duckdb.DuckDBPyConnection, object_name: str, comparisons: list[Compare]) -> int:
     """Collapse records identical on every feature to one representative (``match_input``).
 
-    Each other copy pairs with its representative at probability 1 (matched by ``identical``), so
-    10,000 copies of one record cost 9,999 pairs, not 50 million comparisons. Returns those pairs
-    and the number of distinct records left to match.
+    Each other copy pairs with its representative at probability 1 (matched by ``identical``, into
+    ``pairs``), so 10,000 copies of one record cost 9,999 pairs, not 50 million comparisons.
+    Returns the number of distinct records left to match.
     """
     cols = [c for c in _feature_columns(con) if c not in ("unique_id", "source_system", "external_id", "record_type")]
     part = ", ".join(f"CAST({c} AS VARCHAR)" for c in cols)
@@ -155,10 +137,14 @@ def _identical(con: duckdb.DuckDBPyConnection, object_name: str, comparisons: li
         "CREATE OR REPLACE TEMP TABLE match_input AS SELECT f.* FROM features AS f JOIN twins AS t "
         "ON t.unique_id = f.unique_id WHERE t.rep = t.unique_id"
     )
-    same = {c.name: "exact" for c in comparisons}
-    rows = con.execute("SELECT rep, unique_id FROM twins WHERE rep <> unique_id").fetchall()
+    same = json.dumps({c.name: "exact" for c in comparisons}, sort_keys=True)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE pairs AS SELECT rep AS l, unique_id AS r, 1.0::DOUBLE AS p, "
+        "'identical' AS matched_by, ? AS agreements FROM twins WHERE rep <> unique_id",
+        [same],
+    )
     count = con.execute("SELECT count(*) FROM match_input").fetchone()
-    return [(rep, uid, 1.0, "identical", same) for rep, uid in rows], int(count[0]) if count else 0
+    return int(count[0]) if count else 0
 
 
 def _feature_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -188,8 +174,9 @@ def _score(
     blocking: list[str],
     threshold: float,
     say: Callable[[str], None],
-) -> tuple[list[Pair], dict[str, Any]]:
-    """Train the model and score the blocked pairs; returns pairs at or above ``threshold`` and the model."""
+) -> dict[str, Any]:
+    """Train the model, score the blocked pairs, add those at or above ``threshold`` (or joined by a
+    spec key) to ``pairs``; returns the trained model."""
     from splink import DuckDBAPI, Linker, SettingsCreator
     from splink.blocking_rule_library import CustomRule
 
@@ -219,7 +206,6 @@ def _score(
     say("scoring candidate pairs")
     predictions = linker.inference.predict(threshold_match_probability=min(threshold, 0.5))
     table = predictions.physical_name
-    gammas = [f"gamma_{c.name}" for c in comparisons]
     # every pair a spec key joins is a match, whatever the model says (the spec decides)
     keyed = (
         " UNION ALL ".join(
@@ -229,8 +215,10 @@ def _score(
         )
         or "SELECT NULL AS a, NULL AS b, NULL AS key_id WHERE false"
     )
-    rows = con.execute(
+    agreements = ", ".join(f"'{c.name}', {_label_sql(c)}" for c in comparisons)
+    con.execute(
         f"""
+        INSERT INTO pairs
         WITH keyed AS (SELECT a, b, min(key_id) AS key_id FROM ({keyed}) GROUP BY a, b),
         model AS (
             SELECT p.* FROM {table} AS p
@@ -238,24 +226,24 @@ def _score(
             JOIN features AS r ON r.unique_id = p.unique_id_r
             WHERE p.match_probability >= ? AND NOT coalesce({DISTINCT[object_name]}, false)
         )
-        SELECT coalesce(m.unique_id_l, k.a), coalesce(m.unique_id_r, k.b), m.match_probability,
-               {", ".join(f"m.{g}" for g in gammas)}, k.key_id
+        SELECT coalesce(m.unique_id_l, k.a), coalesce(m.unique_id_r, k.b),
+               CASE WHEN k.key_id IS NOT NULL THEN 1.0 ELSE m.match_probability END,
+               coalesce(k.key_id, 'model'),
+               -- joined by a key but scored below what predict keeps: the key is the evidence
+               CASE WHEN m.unique_id_l IS NULL THEN json_object('key', k.key_id)
+                    ELSE json_object({agreements}) END::VARCHAR
         FROM model AS m FULL OUTER JOIN keyed AS k ON k.a = m.unique_id_l AND k.b = m.unique_id_r
         """,
         [threshold],
-    ).fetchall()
-    labels = [c.labels() for c in comparisons]
-    pairs: list[Pair] = []
-    for left, right, prob, *gs, key_id in rows:
-        if prob is None:  # joined by a key, scored below what predict keeps: the key is the evidence
-            agreements = {"key": key_id}
-        else:
-            agreements = {
-                c.name: labels[i].get(int(g), str(g)) for i, (c, g) in enumerate(zip(comparisons, gs, strict=True))
-            }
-        pairs.append((left, right, 1.0 if key_id else float(prob), key_id or "model", agreements))
+    )
     model = _model_summary(linker) | {"m_learned": learn_m}
-    return pairs, model
+    return model
+
+
+def _label_sql(c: Compare) -> str:
+    """SQL naming the level a pair reached on comparison ``c`` (from splink's gamma value)."""
+    whens = " ".join(f"WHEN {g} THEN '{label}'" for g, label in sorted(c.labels().items()))
+    return f"CASE m.gamma_{c.name} {whens} END"
 
 
 def _model_summary(linker: Any) -> dict[str, Any]:
@@ -280,87 +268,101 @@ def _model_summary(linker: Any) -> dict[str, Any]:
     return out
 
 
-def _cluster(pairs: list[Pair], review: float, auto: float) -> dict[str, tuple[str, float, str]]:
-    """Connected components at ``review``; a component joined at ``auto`` is auto_merge.
+def _components(con: duckdb.DuckDBPyConnection, name: str, threshold: float) -> None:
+    """Connected components of the pairs at ``threshold`` as table ``name(id, c)``: min-label propagation."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _edges AS SELECT l, r FROM pairs WHERE p >= {threshold}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT l AS id, l AS c FROM _edges UNION SELECT r, r FROM _edges"
+    )
+    while True:
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _next AS
+            SELECT n.id, least(n.c, min(x.c)) AS c FROM {name} AS n
+            LEFT JOIN (SELECT e.l AS id, b.c FROM _edges AS e JOIN {name} AS b ON b.id = e.r
+                       UNION ALL SELECT e.r, a.c FROM _edges AS e JOIN {name} AS a ON a.id = e.l) AS x ON x.id = n.id
+            GROUP BY n.id, n.c
+            """
+        )
+        changed = con.execute(f"SELECT count(*) FROM _next JOIN {name} USING (id) WHERE _next.c <> {name}.c").fetchone()
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _next")
+        if not changed or not changed[0]:
+            return
 
-    Returns record id → (cluster id, the strongest probability that joined the record, decision).
-    """
-    parent: dict[str, str] = {}
 
-    def find(x: str) -> str:
-        root = x
-        while parent.setdefault(root, root) != root:
-            root = parent[root]
-        while parent[x] != root:
-            parent[x], x = root, parent[x]
-        return root
-
-    def union_at(threshold: float) -> dict[str, str]:
-        parent.clear()
-        for left, right, prob, _key, _agr in pairs:
-            if prob >= threshold:
-                a, b = find(left), find(right)
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
-        return {x: find(x) for x in list(parent)}
-
-    strongest: dict[str, float] = {}
-    for left, right, prob, _key, _agr in pairs:
-        if prob >= review:
-            for x in (left, right):
-                strongest[x] = max(strongest.get(x, 0.0), prob)
-    at_review = union_at(review)
-    at_auto = union_at(auto)
-    groups: dict[str, list[str]] = {}
-    for x, root in at_review.items():
-        groups.setdefault(root, []).append(x)
-    out: dict[str, tuple[str, float, str]] = {}
-    for root, xs in groups.items():
-        if len(xs) < 2:
-            continue
-        autos = {at_auto.get(x, x) for x in xs}
-        decision = "auto_merge" if len(autos) == 1 and xs[0] in at_auto else "review"
-        cluster_id = "c-" + uuid.uuid5(uuid.NAMESPACE_URL, "\x1f".join(sorted(xs))).hex[:12]
-        for x in xs:
-            out[x] = (cluster_id, strongest.get(x, 0.0), decision)
-        del root
-    return out
+def _cluster(con: duckdb.DuckDBPyConnection, review: float, auto: float) -> None:
+    """``members``: each record in a cluster (connected at ``review``) with the cluster's id, the
+    strongest probability that joined it, and the decision (auto_merge when the whole cluster is
+    connected at ``auto``)."""
+    _components(con, "_at_review", review)
+    _components(con, "_at_auto", auto)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE members AS
+        WITH strongest AS (
+            SELECT id, max(p) AS p FROM (SELECT l AS id, p FROM pairs UNION ALL SELECT r, p FROM pairs)
+            WHERE p >= {review} GROUP BY id
+        ),
+        clusters AS (
+            SELECT v.c,
+                   'c-' || left(md5(string_agg(v.id, chr(31) ORDER BY v.id)), 12) AS cluster_id,
+                   CASE WHEN count(a.c) = count(*) AND count(DISTINCT a.c) = 1 THEN 'auto_merge' ELSE 'review' END
+                       AS decision
+            FROM _at_review AS v LEFT JOIN _at_auto AS a ON a.id = v.id
+            GROUP BY v.c
+        )
+        SELECT v.id, k.cluster_id, s.p, k.decision
+        FROM _at_review AS v JOIN clusters AS k ON k.c = v.c JOIN strongest AS s ON s.id = v.id
+        """
+    )
 
 
 def _write(
     store: Store,
+    con: duckdb.DuckDBPyConnection,
     object_name: str,
     run_id: str,
     started: datetime,
     records: int,
-    pairs: list[Pair],
-    members: dict[str, tuple[str, float, str]],
-    info: dict[str, tuple[str, str, str | None]],
     model: dict[str, Any],
     framework_version: str | None,
-    seconds: float,
+    t0: float,
 ) -> DedupeResult:
-    clusters = {cid: decision for cid, _p, decision in members.values()}
-    auto = sum(1 for d in clusters.values() if d == "auto_merge")
-    cluster_rows = [
-        (run_id, cid, object_name, rid, *info[rid][:2], info[rid][2], round(prob, 6), decision, "open")
-        for rid, (cid, prob, decision) in sorted(members.items(), key=lambda kv: (kv[1][0], kv[0]))
-    ]
-    pair_rows = [
-        (run_id, members[left][0], object_name, left, right, round(prob, 6), key, json.dumps(agr, sort_keys=True))
-        for left, right, prob, key, agr in pairs
-        if left in members and members[left][0] == members.get(right, ("",))[0]
-    ]
+    """The run, its clusters and their pairs, into the store in one transaction."""
+    clusters = con.execute(
+        f"""
+        SELECT ? AS run_id, m.cluster_id, '{object_name}' AS object, m.id AS record_id, f.source_system,
+               f.external_id, f.record_type, round(m.p, 6) AS match_probability, m.decision, 'open' AS status
+        FROM members AS m JOIN features AS f ON f.unique_id = m.id
+        ORDER BY m.cluster_id, m.id
+        """,
+        [run_id],
+    ).fetch_arrow_table()
+    pairs = con.execute(
+        f"""
+        SELECT ? AS run_id, a.cluster_id, '{object_name}' AS object, p.l AS left_id, p.r AS right_id,
+               round(p.p, 6) AS match_probability, p.matched_by, p.agreements
+        FROM pairs AS p JOIN members AS a ON a.id = p.l JOIN members AS b ON b.id = p.r
+        WHERE a.cluster_id = b.cluster_id
+        ORDER BY a.cluster_id, p.l, p.r
+        """,
+        [run_id],
+    ).fetch_arrow_table()
+    counts = con.execute(
+        "SELECT count(DISTINCT cluster_id), count(DISTINCT cluster_id) FILTER (WHERE decision = 'auto_merge'), "
+        "count(*) FROM members"
+    ).fetchone()
+    n_clusters, auto, n_members = (int(x) for x in counts) if counts else (0, 0, 0)
     result = DedupeResult(
         run_id=run_id,
         object=object_name,
         records=records,
-        pairs=len(pair_rows),
-        clusters=len(clusters),
+        pairs=pairs.num_rows,
+        clusters=n_clusters,
         auto_merge=auto,
-        review=len(clusters) - auto,
-        duplicate_records=len(members),
-        seconds=round(seconds, 2),
+        review=n_clusters - auto,
+        duplicate_records=n_members,
+        seconds=round(time.perf_counter() - t0, 2),
         model=model,
     )
     with store.transaction():
@@ -382,8 +384,6 @@ def _write(
                 )
             ],
         )
-        for start in range(0, len(cluster_rows), 200_000):
-            store.insert_rows("duplicate_clusters", cluster_rows[start : start + 200_000])
-        for start in range(0, len(pair_rows), 200_000):
-            store.insert_rows("duplicate_pairs", pair_rows[start : start + 200_000])
+        store.insert_arrow("duplicate_clusters", clusters)
+        store.insert_arrow("duplicate_pairs", pairs)
     return result

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import pyarrow as pa
 
 from revframe.errors import RevframeError
+from revframe.store.arrow import arrow_schema
 from revframe.store.dialects import create_table_sql, render
 from revframe.store.schema import SCHEMA_VERSION, TABLES, Table
 
@@ -101,6 +102,12 @@ class Store(ABC):
     def insert_rows(self, table: str, rows: Sequence[Row]) -> None:
         if rows:
             self._append(table, TABLES[table], [list(c) for c in zip(*rows, strict=True)])
+
+    def insert_arrow(self, table: str, batch: pa.Table) -> None:
+        """Append an Arrow table whose columns are ``table``'s, in order (cast to the canonical types)."""
+        if batch.num_rows:
+            schema = arrow_schema(TABLES[table])
+            self._append_arrow(table, TABLES[table], batch.rename_columns(schema.names).cast(schema))
 
     # --- set-based writes (merges, bookkeeping); Spark rewrites files instead ------------------
     def insert_select(self, table: str, select_sql: str, params: Sequence[Any] | None = None) -> None:
