@@ -300,3 +300,19 @@ def test_a_spec_written_for_0_1_with_weights_still_loads() -> None:
     spec = load_spec_text(old)
     assert spec.dedup is not None
     assert any(c.weight == 2 for c in spec.dedup.objects["contacts"].comparisons)
+
+
+def test_the_model_on_spark_finds_what_it_finds_on_duckdb(duck: Store) -> None:
+    """``backend="spark"``: the same records, the matching model run by splink on local Spark."""
+    accounts, people, _truth = planted()
+    with duck.transaction():
+        duck.insert_rows("accounts", rows("accounts", accounts))
+        duck.insert_rows("contacts", rows("contacts", people))
+    dedupe(duck, SPEC, "contacts")
+    _run, on_duckdb = latest_clusters(duck, "contacts")
+    result = dedupe(duck, SPEC, "contacts", backend="spark")
+    _run, on_spark = latest_clusters(duck, "contacts")
+    assert result.clusters == 7
+    assert _groups(on_spark) == _groups(on_duckdb)
+    with pytest.raises(UsageError, match="duckdb or spark"):
+        dedupe(duck, SPEC, "contacts", backend="polars")

@@ -20,10 +20,18 @@ class DedupeObject(StrEnum):
     accounts = "accounts"
 
 
+class Backend(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
 @quality_app.command()
 def dedupe(
     obj: Annotated[DedupeObject, typer.Option("--object", help="contacts (with leads) or accounts.")],
     show: Annotated[int, typer.Option(help="Clusters to show in the table (people output only).")] = 10,
+    backend: Annotated[
+        Backend, typer.Option(help="Where the matching model runs: duckdb (in process) or spark (at scale).")
+    ] = Backend.duckdb,
 ) -> None:
     """Find duplicates with the spec's keys and a match model trained on your data (no labels needed).
 
@@ -36,7 +44,7 @@ def dedupe(
     ws = workspace()
     spec, store = ws.spec, ws.store
     version = ws.record_framework_version(store)
-    result = run_dedupe(store, spec, obj.value, framework_version=version, progress=say)
+    result = run_dedupe(store, spec, obj.value, framework_version=version, progress=say, backend=backend.value)
     clusters = clusters_of_run(store, result.run_id)
     if STATE.format is Format.json:
         emit_json(clusters)

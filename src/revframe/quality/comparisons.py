@@ -27,14 +27,18 @@ class Compare:
     null: str
     levels: tuple[Level, ...]
 
-    def splink(self) -> Any:
+    def splink(self, backend: str = "duckdb") -> Any:
+        """The comparison for splink, its SQL in the backend's dialect."""
         import splink.comparison_level_library as cll
         from splink.comparison_library import CustomComparison
 
+        def sql_for(sql: str) -> str:
+            return in_dialect(_sides(sql), backend)
+
         priors = [PRIOR_M.get(label, 0.02) for label, _sql in self.levels]
-        levels: list[Any] = [cll.CustomLevel(_sides(self.null), label_for_charts="null").configure(is_null_level=True)]
+        levels: list[Any] = [cll.CustomLevel(sql_for(self.null), label_for_charts="null").configure(is_null_level=True)]
         levels += [
-            cll.CustomLevel(_sides(sql), label_for_charts=label).configure(m_probability=m)
+            cll.CustomLevel(sql_for(sql), label_for_charts=label).configure(m_probability=m)
             for (label, sql), m in zip(self.levels, priors, strict=True)
         ]
         levels.append(cll.ElseLevel().configure(m_probability=max(0.01, 1 - sum(priors))))
@@ -62,6 +66,23 @@ PRIOR_M = {
     "same last name": 0.05,
 }
 SMALL = 2_000  # distinct records: below this, EM would overfit; the priors stand and only u is learned
+
+
+# DuckDB functions revframe's pair SQL uses → their Spark names (Spark's from splink's similarity jar).
+SPARK_FUNCTIONS = {
+    "jaro_winkler_similarity(": "jaro_winkler(",
+    "list_has_any(": "arrays_overlap(",
+    "jaccard(": "jaccard(",
+    "levenshtein(": "levenshtein(",
+}
+
+
+def in_dialect(sql: str, backend: str) -> str:
+    """Pair SQL (written for DuckDB) for the backend that runs splink."""
+    if backend == "spark":
+        for duck, spark in SPARK_FUNCTIONS.items():
+            sql = sql.replace(duck, spark)
+    return sql
 
 
 def _sides(sql: str) -> str:

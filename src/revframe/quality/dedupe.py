@@ -20,14 +20,17 @@ from __future__ import annotations
 import json
 import logging
 import os
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from revframe.errors import UsageError
 from revframe.framework import Spec
@@ -46,6 +49,7 @@ from revframe.quality.features import build_features, load_records
 from revframe.store import Store
 
 OBJECTS = ("contacts", "accounts")
+BACKENDS = ("duckdb", "spark")
 BLOCK_CAP = 500  # a blocking value shared by more records (a shared inbox, a placeholder) blocks nothing
 
 
@@ -76,18 +80,28 @@ def dedupe(
     framework_version: str | None = None,
     memory_limit: str | None = None,
     progress: Callable[[str], None] | None = None,
+    backend: str = "duckdb",
 ) -> DedupeResult:
-    """Find the object's duplicates and write them (run, clusters, pairs) to the store."""
+    """Find the object's duplicates and write them (run, clusters, pairs) to the store.
+
+    ``backend`` runs the matching model: ``duckdb`` (in process, the default) or ``spark`` (for
+    data sets beyond one machine; ``REVFRAME_SPARK_MASTER`` names the cluster). The store can be
+    any engine either way.
+    """
     if object_name not in OBJECTS:
         raise UsageError(f"--object {object_name}: dedupe works on {' or '.join(OBJECTS)}")
+    if backend not in BACKENDS:
+        raise UsageError(f"--backend {backend}: use {' or '.join(BACKENDS)}")
     say = progress or (lambda _msg: None)
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     config = object_config(spec, object_name)
     comparisons = comparisons_for(spec, object_name)
     keys = match_key_columns(spec, object_name)
+    workdir = tempfile.TemporaryDirectory(prefix="revframe-dedupe-")  # spills, and Spark's input
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{memory_limit or os.environ.get('REVFRAME_DEDUPE_MEMORY', '6GB')}'")
+    con.execute(f"SET temp_directory = '{workdir.name}'")
     con.execute("SET preserve_insertion_order = false")
     try:
         say(f"reading {object_name}")
@@ -100,12 +114,14 @@ def dedupe(
             model: dict[str, Any] = {"trained": False, "reason": f"{distinct} distinct record(s): nothing to compare"}
         else:
             say(f"training the match model on {distinct:,} distinct records")
-            model = _score(con, object_name, comparisons, keys, blocking, config.thresholds.review, say)
+            review = config.thresholds.review
+            model = _score(con, object_name, comparisons, keys, blocking, review, say, backend, Path(workdir.name))
         say("clustering the matched pairs")
         _cluster(con, config.thresholds.review, config.thresholds.auto_merge)
         result = _write(store, con, object_name, run_id, started, records, model, framework_version, t0)
     finally:
         con.close()
+        workdir.cleanup()
     return result
 
 
@@ -174,10 +190,17 @@ def _score(
     blocking: list[str],
     threshold: float,
     say: Callable[[str], None],
+    backend: str,
+    workdir: Path,
 ) -> dict[str, Any]:
     """Train the model, score the blocked pairs, add those at or above ``threshold`` (or joined by a
-    spec key) to ``pairs``; returns the trained model."""
-    from splink import DuckDBAPI, Linker, SettingsCreator
+    spec key) to ``pairs``; returns the trained model.
+
+    ``backend`` runs splink: ``duckdb`` in this process's DuckDB, or ``spark`` (local Spark, or the
+    cluster ``REVFRAME_SPARK_MASTER`` names), which reads the prepared records as Parquet and hands
+    the scored pairs back as Arrow.
+    """
+    from splink import SettingsCreator
     from splink.blocking_rule_library import CustomRule
 
     for name in ("splink", "splink.internals"):
@@ -187,25 +210,31 @@ def _score(
     settings = SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
-        comparisons=[c.splink() for c in comparisons],
-        blocking_rules_to_generate_predictions=[CustomRule(sql, "duckdb") for sql in blocking],
+        comparisons=[c.splink(backend) for c in comparisons],
+        blocking_rules_to_generate_predictions=[CustomRule(sql, backend) for sql in blocking],
         retain_intermediate_calculation_columns=True,
         retain_matching_columns=True,
         additional_columns_to_retain=[],
     )
-    db = DuckDBAPI(connection=con)
-    linker = Linker("match_input", settings, db, set_up_basic_logging=False)
-    linker.training.estimate_probability_two_random_records_match([CustomRule(training[0], "duckdb")], recall=0.7)
+    linker = _linker(con, settings, backend, workdir)
+    linker.training.estimate_probability_two_random_records_match([CustomRule(training[0], backend)], recall=0.7)
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=7)
     distinct = con.execute("SELECT count(*) FROM match_input").fetchone()
     learn_m = bool(distinct and distinct[0] >= SMALL)
     for rule in training if learn_m else []:
         linker.training.estimate_parameters_using_expectation_maximisation(
-            CustomRule(rule, "duckdb"), estimate_without_term_frequencies=True
+            CustomRule(rule, backend), estimate_without_term_frequencies=True
         )
     say("scoring candidate pairs")
     predictions = linker.inference.predict(threshold_match_probability=min(threshold, 0.5))
     table = predictions.physical_name
+    if backend == "spark":  # the scored pairs come back to DuckDB, where the rest of the run happens
+        cols = ["unique_id_l", "unique_id_r", "match_probability", *(f"gamma_{c.name}" for c in comparisons)]
+        scored = pa.Table.from_pandas(predictions.as_spark_dataframe().select(*cols).toPandas(), preserve_index=False)
+        con.register("_spark_predictions", scored)
+        con.execute("CREATE OR REPLACE TEMP TABLE spark_predictions AS SELECT * FROM _spark_predictions")
+        con.unregister("_spark_predictions")
+        table = "spark_predictions"
     # every pair a spec key joins is a match, whatever the model says (the spec decides)
     keyed = (
         " UNION ALL ".join(
@@ -238,6 +267,21 @@ def _score(
     )
     model = _model_summary(linker) | {"m_learned": learn_m}
     return model
+
+
+def _linker(con: duckdb.DuckDBPyConnection, settings: Any, backend: str, workdir: Path) -> Any:
+    """A splink linker over ``match_input`` on the backend (Spark reads it from ``workdir``)."""
+    from splink import DuckDBAPI, Linker, SparkAPI
+
+    if backend == "duckdb":
+        return Linker("match_input", settings, DuckDBAPI(connection=con), set_up_basic_logging=False)
+    from revframe.store.spark_store import spark_session
+
+    spark = spark_session()
+    spark.sparkContext.setCheckpointDir(str(workdir / "checkpoints"))  # splink cuts long lineages there
+    con.execute(f"COPY match_input TO '{workdir / 'match_input.parquet'}' (FORMAT parquet)")
+    frame = spark.read.parquet(str(workdir / "match_input.parquet"))
+    return Linker(frame, settings, SparkAPI(spark_session=spark), set_up_basic_logging=False)
 
 
 def _label_sql(c: Compare) -> str:

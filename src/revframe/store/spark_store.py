@@ -31,6 +31,12 @@ MANIFEST = "_manifest.json"
 _SESSION: Any = None
 
 
+def _similarity_jar() -> str:
+    from splink.backends.spark import similarity_jar_location
+
+    return str(similarity_jar_location())
+
+
 def spark_session() -> Any:
     """One local Spark session per process (starting one takes seconds)."""
     global _SESSION
@@ -53,6 +59,7 @@ def spark_session() -> Any:
         .config("spark.driver.memory", os.environ.get("REVFRAME_SPARK_DRIVER_MEMORY", "2g"))
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+        .config("spark.jars", _similarity_jar())  # splink's string-similarity functions, for dedupe
         .getOrCreate()
     )
     _SESSION.sparkContext.setLogLevel("ERROR")
