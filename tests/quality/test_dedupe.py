@@ -17,20 +17,11 @@ from revframe.framework import Spec, default_spec_text, load_spec_text
 from revframe.quality.dedupe import dedupe
 from revframe.quality.evaluate import dedupe_universe, ground_truth, latest_clusters, score
 from revframe.store import Store
-from revframe.store.schema import TABLES
 from tests.cli.test_cli import revframe
+from tests.quality.test_match_batch import rows
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
 SPEC = load_spec_text(default_spec_text())
-
-
-def rows(table: str, records: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    out = []
-    for r in records:
-        src, ext = r["id"].split(":", 1)
-        full = {"source_system": src, "external_id": ext, "_row_hash": "h", "_run_id": "t", "_loaded_at": T0} | r
-        out.append(tuple(full.get(c) for c in TABLES[table].column_names))
-    return out
 
 
 FIRST = ["Ada", "Grace", "Alan", "Katherine", "Linus", "Margaret", "Dennis", "Barbara", "Ken", "Frances"]

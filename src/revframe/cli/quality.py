@@ -6,6 +6,8 @@ Each command lives in its own module (``quality_scan``, ``quality_dedupe``, ``qu
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import typer
 
 from revframe.cli import app
@@ -15,6 +17,13 @@ quality_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(quality_app, name="quality")
+
+
+class RecordObject(StrEnum):
+    """The objects duplicates are found and merged in: people (leads and contacts) and companies."""
+
+    contacts = "contacts"
+    accounts = "accounts"
 
 
 def register() -> None:

@@ -10,14 +10,9 @@ import typer
 
 from revframe.cli._output import STATE, Format, console, emit_json, emit_rows, say
 from revframe.cli._ws import workspace
-from revframe.cli.quality import quality_app
+from revframe.cli.quality import RecordObject, quality_app
 from revframe.errors import UsageError
 from revframe.store import Store
-
-
-class DedupeObject(StrEnum):
-    contacts = "contacts"
-    accounts = "accounts"
 
 
 class Backend(StrEnum):
@@ -27,7 +22,7 @@ class Backend(StrEnum):
 
 @quality_app.command()
 def dedupe(
-    obj: Annotated[DedupeObject, typer.Option("--object", help="contacts (with leads) or accounts.")],
+    obj: Annotated[RecordObject, typer.Option("--object", help="contacts (with leads) or accounts.")],
     show: Annotated[int, typer.Option(help="Clusters to show in the table (people output only).")] = 10,
     backend: Annotated[
         Backend, typer.Option(help="Where the matching model runs: duckdb (in process) or spark (at scale).")
@@ -63,7 +58,7 @@ def dedupe(
 
 @quality_app.command()
 def duplicates(
-    obj: Annotated[DedupeObject, typer.Option("--object", help="contacts (and leads) or accounts.")],
+    obj: Annotated[RecordObject, typer.Option("--object", help="contacts (and leads) or accounts.")],
     decision: Annotated[str | None, typer.Option(help="Only auto_merge or review clusters.")] = None,
     limit: Annotated[int, typer.Option(help="Clusters to show in the table (people output only).")] = 20,
 ) -> None:

@@ -9,18 +9,13 @@ import typer
 
 from revframe.cli._output import STATE, Format, emit_json, emit_rows, say
 from revframe.cli._ws import workspace
-from revframe.cli.quality import quality_app
+from revframe.cli.quality import RecordObject, quality_app
 from revframe.errors import UsageError
 from revframe.quality.aliases import MERGEABLE
 from revframe.quality.merge import MergeReport, merge_clusters
 from revframe.quality.unmerge import merge_list, unmerge
 
 SHOWN = 20  # merges detailed in the table view (all of them in JSON)
-
-
-class MergeObject(StrEnum):
-    contacts = "contacts"
-    accounts = "accounts"
 
 
 class MergeStatus(StrEnum):
@@ -87,7 +82,7 @@ def merge_command(
         str | None, typer.Option("--cluster", help="Merge this cluster of the latest dedupe run (auto or review).")
     ] = None,
     objects: Annotated[
-        list[MergeObject] | None, typer.Option("--object", help="Only this object (repeatable): contacts, accounts.")
+        list[RecordObject] | None, typer.Option("--object", help="Only this object (repeatable): contacts, accounts.")
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would happen; write nothing.")] = False,
 ) -> None:
@@ -133,7 +128,7 @@ def unmerge_command(
 
 @quality_app.command("merges")
 def merges_command(
-    obj: Annotated[MergeObject | None, typer.Option("--object", help="Only merges of this object.")] = None,
+    obj: Annotated[RecordObject | None, typer.Option("--object", help="Only merges of this object.")] = None,
     status: Annotated[MergeStatus | None, typer.Option("--status", help="Only merged or only unmerged.")] = None,
 ) -> None:
     """List merges: id, object, survivor, records merged, who, when, and whether it was undone."""
