@@ -123,11 +123,14 @@ def test_planted_duplicates_are_found_and_identical_on_every_engine(
         "SELECT left_id, right_id, matched_by, agreements FROM duplicate_pairs WHERE run_id = ?", [run_id]
     )
     by_pair = {frozenset((a, b)): (m, json.loads(agr) if isinstance(agr, str) else agr) for a, b, m, agr in pairs}
-    assert by_pair[frozenset(("salesforce:p2", "salesforce:d2"))][1]["name"] == "swapped"
+    swapped = by_pair[frozenset(("salesforce:p2", "salesforce:d2"))][1]
+    assert swapped["name"]["level"] == "swapped" and swapped["name"]["weight"] > 0  # how strongly it agreed
+    personal = by_pair[frozenset(("salesforce:p4", "salesforce:d4"))][1]
+    assert personal["email"]["level"] == "different" and personal["email"]["weight"] < 0  # spoke against
     assert by_pair[frozenset(("salesforce:p6", "hubspot:h6"))][0] == "email"  # the spec's key: one mailbox
     assert by_pair[frozenset(("salesforce:p1", "salesforce:d1"))][0] == "identical"  # equal once case is folded
-    assert by_pair[frozenset(("salesforce:p3", "salesforce:d3"))][1]["email"] == "null"
-    assert by_pair[frozenset(("salesforce:p6", "hubspot:h6"))][1]["email"] == "same mailbox"
+    assert by_pair[frozenset(("salesforce:p3", "salesforce:d3"))][1]["email"] == {"level": "null", "weight": 0.0}
+    assert by_pair[frozenset(("salesforce:p6", "hubspot:h6"))][1]["email"]["level"] == "same mailbox"
     members = store.query(
         "SELECT record_id, source_system, external_id, record_type, decision, status FROM duplicate_clusters "
         "WHERE run_id = ? AND record_id = ?",

@@ -153,7 +153,7 @@ def _identical(con: duckdb.DuckDBPyConnection, object_name: str, comparisons: li
         "CREATE OR REPLACE TEMP TABLE match_input AS SELECT f.* FROM features AS f JOIN twins AS t "
         "ON t.unique_id = f.unique_id WHERE t.rep = t.unique_id"
     )
-    same = json.dumps({c.name: "exact" for c in comparisons}, sort_keys=True)
+    same = json.dumps({c.name: {"level": "exact", "weight": None} for c in comparisons}, sort_keys=True)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE pairs AS SELECT rep AS l, unique_id AS r, 1.0::DOUBLE AS p, "
         "'identical' AS matched_by, ? AS agreements FROM twins WHERE rep <> unique_id",
@@ -229,7 +229,8 @@ def _score(
     predictions = linker.inference.predict(threshold_match_probability=min(threshold, 0.5))
     table = predictions.physical_name
     if backend == "spark":  # the scored pairs come back to DuckDB, where the rest of the run happens
-        cols = ["unique_id_l", "unique_id_r", "match_probability", *(f"gamma_{c.name}" for c in comparisons)]
+        cols = ["unique_id_l", "unique_id_r", "match_probability"]
+        cols += [f"{part}_{c.name}" for c in comparisons for part in ("gamma", "bf")]
         scored = pa.Table.from_pandas(predictions.as_spark_dataframe().select(*cols).toPandas(), preserve_index=False)
         con.register("_spark_predictions", scored)
         con.execute("CREATE OR REPLACE TEMP TABLE spark_predictions AS SELECT * FROM _spark_predictions")
@@ -244,7 +245,7 @@ def _score(
         )
         or "SELECT NULL AS a, NULL AS b, NULL AS key_id WHERE false"
     )
-    agreements = ", ".join(f"'{c.name}', {_label_sql(c)}" for c in comparisons)
+    agreements = ", ".join(f"'{c.name}', {_agreement_sql(c)}" for c in comparisons)
     con.execute(
         f"""
         INSERT INTO pairs
@@ -284,10 +285,12 @@ def _linker(con: duckdb.DuckDBPyConnection, settings: Any, backend: str, workdir
     return Linker(frame, settings, SparkAPI(spark_session=spark), set_up_basic_logging=False)
 
 
-def _label_sql(c: Compare) -> str:
-    """SQL naming the level a pair reached on comparison ``c`` (from splink's gamma value)."""
+def _agreement_sql(c: Compare) -> str:
+    """SQL for how a pair compared on ``c``: the level it reached (from splink's gamma) and how strongly
+    that level speaks for a match (its match weight, log2 of the Bayes factor; negative speaks against)."""
     whens = " ".join(f"WHEN {g} THEN '{label}'" for g, label in sorted(c.labels().items()))
-    return f"CASE m.gamma_{c.name} {whens} END"
+    weight = f"CASE WHEN m.bf_{c.name} > 0 THEN round(log2(m.bf_{c.name}), 2) END"
+    return f"json_object('level', CASE m.gamma_{c.name} {whens} END, 'weight', {weight})"
 
 
 def _model_summary(linker: Any) -> dict[str, Any]:
