@@ -18,7 +18,7 @@ V1_TABLES = [
 ]  # fmt: skip
 V2_TABLES = [
     "quality_scans", "quality_issues", "quality_scores", "dedupe_runs", "duplicate_clusters", "duplicate_pairs",
-    "merges", "merge_records", "merge_moves", "record_aliases", "account_matches",
+    "merges", "merge_records", "merge_moves", "record_aliases", "account_matches", "lifecycle_events",
 ]  # fmt: skip
 
 

@@ -506,6 +506,24 @@ TABLES: dict[str, Table] = {
             ),
             system=True,
         ),
+        # --- process pillar: lifecycle (schema v2) -------------------------------------------------
+        Table(
+            "lifecycle_events",
+            "Every lifecycle stage change of a person or account: from, to, when, the rule, and its kind.",
+            (
+                C("event_id"),
+                C("run_id", doc="the `revframe lifecycle` run that recorded it"),
+                C("object", doc="contacts or accounts"),
+                C("record_id"),
+                C("from_stage", doc="the last recorded stage (empty on entry)"),
+                C("to_stage", doc="the evaluated stage (for kind 'skipped': the stage jumped over)"),
+                C("kind", doc="entry, forward, backward, skipped or forbidden"),
+                C("rule", doc="in words: the criterion that matched, or why the move is forbidden or skipped"),
+                C("occurred_at", "timestamp", doc="when: the evaluation time, or the matching event's time"),
+                C("recorded_at", "timestamp", doc="when the run recorded it (orders the history)"),
+            ),
+            system=True,
+        ),
     )
 }
 
