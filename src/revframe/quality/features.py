@@ -7,14 +7,13 @@ splink then runs. What revframe adds over comparing raw columns:
   curated ``nicknames`` data set) and a sorted-name key so that swapped first/last names meet;
 - emails split into a plus-tag-free local part (dots ignored for Gmail) and a registered domain;
 - phones reduced to their last 9 digits, so ``+44 113 683 1195`` meets ``0113 6831195``;
-- company names reduced to a key without legal form (``cleanco``: Inc., GmbH, Pvt. Ltd. ...),
-  and for a person the company is the account's name when the person has an account.
+- company names reduced to the key lead-to-account matching uses (:func:`revframe.quality.names.name_key`:
+  legal form gone, Inc., GmbH, Pvt. Ltd., 株式会社 ...); for a person the company is the account's
+  name when the person has an account.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from revframe.quality.names import name_key
 from revframe.store import Store
 
 GMAIL = ("gmail.com", "googlemail.com")
@@ -40,16 +40,6 @@ FROM accounts
 """
 
 
-def fold(text: str | None) -> str | None:
-    """Case-folded, accent-free (Latin scripts), single-spaced text; CJK and RTL kept as they are."""
-    if text is None:
-        return None
-    decomposed = unicodedata.normalize("NFKD", text)
-    kept = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    out = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", kept)).strip().casefold()
-    return out or None
-
-
 @lru_cache(maxsize=1)
 def _nicknamer() -> Any:
     from nicknames import NickNamer
@@ -62,27 +52,6 @@ def name_keys(first: str) -> list[str]:
     if not first.isascii():
         return [first]
     return sorted({first} | {c.lower() for c in _nicknamer().canonicals_of(first)})
-
-
-def company_key(name: str | None) -> str | None:
-    """A company name without legal form, punctuation or case: ``Fox Digital, Inc.`` → ``fox digital``.
-
-    A name that is only a legal form (``Inc.``) has no key: it says nothing about the company.
-    """
-    from cleanco import basename
-
-    folded = fold(name)
-    if not folded:
-        return None
-    base = basename(folded) or ""
-    base = re.sub(r"[^\w\s]", " ", base.replace("&", " and "))
-    base = re.sub(r"\s+", " ", base).strip()
-    if not base or base in _LEGAL_FORMS:
-        return None
-    return base
-
-
-_LEGAL_FORMS = {"inc", "ltd", "llc", "gmbh", "corp", "co", "plc", "sa", "ag", "bv", "nv", "pty", "limited", "company"}
 
 
 def _mapping(
@@ -125,7 +94,7 @@ def build_features(con: duckdb.DuckDBPyConnection, object_name: str, free_email:
 
 def _company_map(con: duckdb.DuckDBPyConnection, column_sql: str) -> None:
     names = _distinct(con, f"SELECT DISTINCT {column_sql} FROM raw")
-    _mapping(con, "company_keys", [(n, company_key(n)) for n in names], pa.string())
+    _mapping(con, "company_keys", [(n, name_key(n) or None) for n in names], pa.string())
 
 
 def _contact_features(con: duckdb.DuckDBPyConnection, free_email: Iterable[str]) -> None:
