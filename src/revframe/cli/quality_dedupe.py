@@ -65,14 +65,14 @@ def duplicates(
     """List the clusters of the latest dedupe run (--format json: all of them, with members and pairs)."""
     ws = workspace()
     store = ws.store
-    runs = store.query(
-        "SELECT run_id FROM dedupe_runs WHERE object = ? ORDER BY started_at DESC, run_id DESC LIMIT 1", [obj.value]
-    )
-    if not runs:
+    from revframe.quality.dedupe import latest_run
+
+    run_id = latest_run(store, obj.value)
+    if run_id is None:
         raise UsageError(
             f"no dedupe run for {obj.value} yet: run `revframe -w {ws.root} quality dedupe --object {obj.value}`"
         )
-    clusters = clusters_of_run(store, runs[0][0])
+    clusters = clusters_of_run(store, run_id)
     if decision:
         if decision not in ("auto_merge", "review"):
             raise UsageError(f"--decision {decision}: use auto_merge or review")

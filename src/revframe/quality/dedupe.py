@@ -115,7 +115,10 @@ def dedupe(
         else:
             say(f"training the match model on {distinct:,} distinct records")
             review = config.thresholds.review
-            model = _score(con, object_name, comparisons, keys, blocking, review, say, backend, Path(workdir.name))
+            learn_m = distinct >= SMALL  # enough distinct records to learn m from; else the priors stand
+            model = _score(
+                con, object_name, comparisons, keys, blocking, review, say, backend, Path(workdir.name), learn_m
+            )
         say("clustering the matched pairs")
         _cluster(con, config.thresholds.review, config.thresholds.auto_merge)
         result = _write(store, con, object_name, run_id, started, records, model, framework_version, t0)
@@ -123,6 +126,14 @@ def dedupe(
         con.close()
         workdir.cleanup()
     return result
+
+
+def latest_run(store: Store, object_name: str) -> str | None:
+    """The latest dedupe run of the object (the clusters merges take and scorecards count), or None."""
+    rows = store.query(
+        "SELECT run_id FROM dedupe_runs WHERE object = ? ORDER BY started_at DESC, run_id DESC LIMIT 1", [object_name]
+    )
+    return str(rows[0][0]) if rows else None
 
 
 def _free_email_domains(spec: Spec) -> list[str]:
@@ -192,6 +203,7 @@ def _score(
     say: Callable[[str], None],
     backend: str,
     workdir: Path,
+    learn_m: bool,
 ) -> dict[str, Any]:
     """Train the model, score the blocked pairs, add those at or above ``threshold`` (or joined by a
     spec key) to ``pairs``; returns the trained model.
@@ -219,8 +231,6 @@ def _score(
     linker = _linker(con, settings, backend, workdir)
     linker.training.estimate_probability_two_random_records_match([CustomRule(training[0], backend)], recall=0.7)
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=7)
-    distinct = con.execute("SELECT count(*) FROM match_input").fetchone()
-    learn_m = bool(distinct and distinct[0] >= SMALL)
     for rule in training if learn_m else []:
         linker.training.estimate_parameters_using_expectation_maximisation(
             CustomRule(rule, backend), estimate_without_term_frequencies=True

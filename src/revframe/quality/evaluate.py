@@ -99,12 +99,11 @@ def ground_truth(duplicates_csv: Path, object_name: str) -> dict[str, str]:
 
 def latest_clusters(store: Store, object_name: str) -> tuple[str | None, dict[str, str]]:
     """The latest dedupe run of the object and its clusters (record → cluster id)."""
-    runs = store.query(
-        "SELECT run_id FROM dedupe_runs WHERE object = ? ORDER BY started_at DESC, run_id DESC LIMIT 1", [object_name]
-    )
-    if not runs:
+    from revframe.quality.dedupe import latest_run
+
+    run_id = latest_run(store, object_name)
+    if run_id is None:
         return None, {}
-    run_id = runs[0][0]
     rows = store.query("SELECT record_id, cluster_id FROM duplicate_clusters WHERE run_id = ?", [run_id])
     return run_id, {r[0]: r[1] for r in rows}
 

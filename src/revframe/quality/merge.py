@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from revframe.errors import UsageError
 from revframe.quality.aliases import MERGEABLE, alias_map, move_references, references
+from revframe.quality.dedupe import latest_run
 from revframe.quality.survivorship import FieldChoice, Record, survive
 from revframe.store.base import Store
 from revframe.store.schema import TABLES
@@ -153,14 +154,6 @@ def json_row(obj: str, text: str) -> list[Any]:
 
 
 # --- planning ----------------------------------------------------------------------------------------
-def latest_run(store: Store, obj: str) -> str | None:
-    """The latest dedupe run of ``obj`` (its clusters are the ones to merge), or None."""
-    rows = store.query(
-        "SELECT run_id FROM dedupe_runs WHERE object = ? ORDER BY started_at DESC, run_id DESC LIMIT 1", [obj]
-    )
-    return str(rows[0][0]) if rows else None
-
-
 def _fetch(store: Store, obj: str, run_id: str, cluster: str | None, ids: set[str]) -> dict[str, Record]:
     """The live rows of ``ids``: those named by the run's cluster rows in one query, the rest by id."""
     cols = TABLES[obj].column_names

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from revframe.quality.dedupe import latest_run
 from revframe.quality.scan_rules import VALIDITY_RULES, Plan
 from revframe.store import Store
 from revframe.store.schema import TABLES
@@ -69,11 +70,6 @@ def measures(t: Tally, *, required: bool, validated: bool, stale: bool, dedupe: 
     }
 
 
-def _latest_dedupe_run(store: Store, obj: str) -> str | None:
-    rows = store.query("SELECT run_id FROM dedupe_runs WHERE object = ? ORDER BY started_at DESC LIMIT 1", [obj])
-    return str(rows[0][0]) if rows else None
-
-
 def _table_counts(store: Store, obj: str, plan: Plan, issues: list[tuple[Any, ...]]) -> tuple[_Counts, bool]:
     """Per owner and field of ``obj``: records, present values, and the findings; whether a dedupe run exists."""
     owned = "owner_id" in TABLES[obj].column_names
@@ -95,7 +91,7 @@ def _table_counts(store: Store, obj: str, plan: Plan, issues: list[tuple[Any, ..
     for f in {*required, *validated}:
         out.by_field[f].records = records
         out.by_field[f].required_slots = records if f in required else 0
-    run = _latest_dedupe_run(store, obj)
+    run = latest_run(store, obj)
     if run is not None:
         sql = (
             f"SELECT {owner}, count(DISTINCT t.id) FROM {obj} AS t JOIN duplicate_clusters AS d ON d.record_id = t.id "
