@@ -85,6 +85,14 @@ def people_refs(spec: Spec, ctx: Context) -> Iterator[Issue]:
             yield from unknown_all(getattr(d, attr), roles, ("people", "decision_rights", i, attr), "role", ROLES)
 
 
+@CHECKS.needs("api", "people")
+def api_rights(spec: Spec, ctx: Context) -> Iterator[Issue]:
+    """API rights name known roles."""
+    roles = spec.people.role_ids()
+    for i, right in enumerate(spec.api.rights):
+        yield from unknown_all(right.roles, roles, ("api", "rights", i, "roles"), "role", ROLES)
+
+
 @CHECKS.needs("definitions", "people", "lifecycle", "pipeline")
 def definition_refs(spec: Spec, ctx: Context) -> Iterator[Issue]:
     """Definitions are owned by known roles and link to known stages."""

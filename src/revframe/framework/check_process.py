@@ -237,19 +237,26 @@ def routing_refs(spec: Spec, ctx: Context) -> Iterator[Issue]:
         yield from unknown(r.team, teams, (*path, "team"), "team", "people.teams")
         yield from unknown(r.region, regions, (*path, "region"), "region", "company.regions")
         yield from unknown(r.segment, segments, (*path, "segment"), "segment", "company.segments")
-        if r.strategy in ("territory", "round_robin") and r.team is None:
+        if r.strategy in ("territory", "round_robin", "weighted_round_robin") and r.team is None:
             yield Issue(
                 (*path, "strategy"),
                 f"strategy {r.strategy} needs a team",
                 r.strategy,
                 "add team: <team id> whose reps share the records",
             )
-        if r.strategy == "territory" and r.region is None and r.segment is None:
+        if r.strategy == "territory" and r.region is None and r.segment is None and not r.countries and not r.employees:
             yield Issue(
                 (*path, "strategy"),
-                "strategy territory needs a region or a segment",
+                "strategy territory needs a region, countries, a segment or an employees range",
                 r.strategy,
                 "add region: <region id> and/or segment: <segment id>",
+            )
+        if r.strategy == "named_accounts" and not r.accounts:
+            yield Issue(
+                (*path, "accounts"),
+                "strategy named_accounts needs the accounts it names",
+                None,
+                "add accounts: {<account id, domain or name>: <user id or email>}",
             )
         if r.strategy == "queue" and r.queue is None:
             yield Issue((*path, "strategy"), "strategy queue needs a queue name", r.strategy, "add queue: <name>")

@@ -42,6 +42,8 @@ class Region(SpecModel):
     id: Id
     name: str
     countries: list[Country] = Field(min_length=1)
+    aliases: list[str] = []
+    """Region names the CRM's users table uses for this region (e.g. NA, AMER)."""
 
 
 class Company(SpecModel):

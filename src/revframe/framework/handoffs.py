@@ -122,6 +122,8 @@ class Handoff(SpecModel):
     priority_slas: list[PrioritySla] = []
     escalation: list[EscalationStep] = []
     quality_standard: QualityStandard | None = None
+    pause_when: Condition | None = None
+    """While this holds for the record (e.g. lead_status on_hold), the clock is paused."""
 
 
 class BusinessHours(SpecModel):

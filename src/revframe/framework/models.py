@@ -20,7 +20,7 @@ from revframe.framework.enrichment import Enrichment
 from revframe.framework.handoffs import Calendar, Handoff
 from revframe.framework.lifecycle import Lifecycle, Pipeline, Scoring
 from revframe.framework.metrics import Cadence, Metric
-from revframe.framework.people import People, Routing
+from revframe.framework.people import Api, People, Routing
 from revframe.framework.systems import System, WebhookUrl
 
 SPEC_FORMAT_VERSION = 1
@@ -52,6 +52,7 @@ class Spec(SpecModel):
     metrics: list[Metric] = []
     cadences: list[Cadence] = []
     webhooks: dict[Id, WebhookUrl] = {}
+    api: Api = Api()
 
     _version: str | None = PrivateAttr(default=None)
 

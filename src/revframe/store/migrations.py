@@ -20,6 +20,10 @@ V2_TABLES = [
     "quality_scans", "quality_issues", "quality_scores", "dedupe_runs", "duplicate_clusters", "duplicate_pairs",
     "merges", "merge_records", "merge_moves", "record_aliases", "account_matches", "lifecycle_events",
 ]  # fmt: skip
+V3_TABLES = [
+    "lead_scores", "scoring_models", "routing_decisions", "routing_state", "sla_clocks", "sla_escalations",
+    "api_keys",
+]  # fmt: skip
 
 
 def _create(store: Store, names: list[str]) -> None:
@@ -35,7 +39,12 @@ def _v2_data_pillar(store: Store) -> None:
     _create(store, V2_TABLES)
 
 
+def _v3_process_pillar(store: Store) -> None:
+    _create(store, V3_TABLES)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Store], None]]] = [
     (1, "canonical tables, ingest runs, quarantine, framework versions", _v1_canonical_tables),
     (2, "data pillar: quality scans, scorecards, duplicates, merges, aliases, account matches", _v2_data_pillar),
+    (3, "process pillar: lead scores, routing decisions and state, SLA clocks, escalations, API keys", _v3_process_pillar),
 ]
