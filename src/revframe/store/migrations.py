@@ -46,5 +46,5 @@ def _v3_process_pillar(store: Store) -> None:
 MIGRATIONS: list[tuple[int, str, Callable[[Store], None]]] = [
     (1, "canonical tables, ingest runs, quarantine, framework versions", _v1_canonical_tables),
     (2, "data pillar: quality scans, scorecards, duplicates, merges, aliases, account matches", _v2_data_pillar),
-    (3, "process pillar: lead scores, routing decisions and state, SLA clocks, escalations, API keys", _v3_process_pillar),
+    (3, "process pillar: lead scores, routing, SLA clocks, escalations, API keys", _v3_process_pillar),
 ]

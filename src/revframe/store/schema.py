@@ -637,7 +637,7 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "api_keys",
-            "API keys of server mode: a name, the spec role the key carries, and a hash (the key itself is never kept).",
+            "Server-mode API keys: a name, the spec role the key carries, a hash (the key itself is never kept).",
             (
                 C("key_id"),
                 C("name"),
