@@ -1,0 +1,1 @@
+"""`revframe score` (being built)."""

@@ -1,0 +1,1 @@
+"""`revframe sla` (being built)."""
