@@ -82,6 +82,8 @@ class Rep:
     """The spec team id (None when the CRM's team name matches no spec team)."""
     crm_team: str | None
     role: str | None
+    spec_role: str | None
+    """The spec role id (by id or name), None when the CRM's role matches none."""
     region: str | None
     """The spec region id (None when the CRM's region matches none)."""
     is_active: bool
@@ -123,7 +125,12 @@ def resolve(index: dict[str, str], crm_name: str | None) -> str | None:
 REP_COLUMNS = "id, name, email, team, role, region, is_active, capacity, timezone, working_hours, manager_id"
 
 
-def rep_from_row(row: tuple, teams: dict[str, str], regions: dict[str, str]) -> Rep:
+def role_index(spec: Spec) -> dict[str, str]:
+    """CRM role name key -> spec role id (by id and name)."""
+    return _index([(r.id, [r.id, r.name]) for r in spec.people.roles])
+
+
+def rep_from_row(row: tuple, teams: dict[str, str], regions: dict[str, str], roles: dict[str, str]) -> Rep:
     uid, name, email, team, role, region, active, capacity, tz, hours, manager = row
     return Rep(
         id=uid,
@@ -132,6 +139,7 @@ def rep_from_row(row: tuple, teams: dict[str, str], regions: dict[str, str]) -> 
         team=resolve(teams, team),
         crm_team=team,
         role=role,
+        spec_role=resolve(roles, role),
         region=resolve(regions, region),
         is_active=active is not False,  # unknown counts as active: the CRM did not say otherwise
         capacity=int(capacity) if capacity is not None else None,
@@ -143,6 +151,12 @@ def rep_from_row(row: tuple, teams: dict[str, str], regions: dict[str, str]) -> 
 
 def load_reps(store: Store, spec: Spec) -> dict[str, Rep]:
     """Every user as a :class:`Rep`, by id."""
-    teams, regions = team_index(spec), region_index(spec)
+    teams, regions, roles = team_index(spec), region_index(spec), role_index(spec)
     rows = store.query(f"SELECT {REP_COLUMNS} FROM users ORDER BY id")
-    return {r[0]: rep_from_row(r, teams, regions) for r in rows}
+    return {r[0]: rep_from_row(r, teams, regions, roles) for r in rows}
+
+
+def is_manager(spec: Spec, rep: Rep) -> bool:
+    """Whether the rep holds the managing role of their team (managers take escalations, not leads)."""
+    team = next((t for t in spec.people.teams if t.id == rep.team), None)
+    return team is not None and team.manager is not None and rep.spec_role == team.manager

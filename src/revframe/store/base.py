@@ -95,6 +95,15 @@ class Store(ABC):
             raise
         self._commit()
 
+    def lock(self, key: str) -> None:
+        """Serialize writers of ``key`` until the current transaction ends.
+
+        PostgreSQL takes a transaction-scoped advisory lock, so several server workers (processes)
+        take turns; DuckDB and Spark have one writer per process already, and their transactions
+        serialize on the store's own lock (see :meth:`transaction`). Call it inside
+        :meth:`transaction`.
+        """
+
     def delete_where(self, table: str, column: str, value: Any) -> None:
         """Delete the rows of ``table`` whose ``column`` equals ``value``."""
         self.execute(f"DELETE FROM {table} WHERE {column} = ?", [value])

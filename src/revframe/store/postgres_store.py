@@ -83,6 +83,10 @@ class PostgresStore(Store):
             pass
         self._tx = None
 
+    def lock(self, key: str) -> None:
+        """A transaction-scoped advisory lock on ``key``: other connections wait until this one commits."""
+        self.con.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
+
     def table_names(self) -> set[str]:
         rows = self.con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (self.schema,)
