@@ -330,7 +330,7 @@ class Router:
                     cands[r.id]["why"] = f"out of hours ({r.hours.tz if r.hours else ''})".replace(" ()", "")
             eligible = in_hours
         if not eligible:
-            counts = defaultdict(int)
+            counts: dict[str, int] = defaultdict(int)
             for c in cands.values():
                 counts[str(c["why"]).split(" (")[0]] += 1
             summary = ", ".join(f"{n} {why}" for why, n in counts.items())
