@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 
 from revframe.framework.base import ID_PATTERN, Id, ObjectName, Percent, SpecModel, invalid
 from revframe.framework.rules import Condition
@@ -104,14 +104,37 @@ class Pipeline(SpecModel):
 
 
 class EngagementPoints(SpecModel):
-    """Points a touchpoint type adds to the engagement score (negative to subtract)."""
+    """Points a touchpoint type, or a rep-logged activity type, adds to the engagement score (negative to
+    subtract). An entry names exactly one of ``touchpoint`` (``touchpoints.type``) or ``activity``
+    (``activities.type``: meeting, call, email, task); automated activities never count.
+    """
 
-    touchpoint: str = Field(min_length=1)
+    touchpoint: str | None = Field(default=None, min_length=1)
+    activity: str | None = Field(default=None, min_length=1)
     points: int = Field(ge=-100, le=100)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> EngagementPoints:
+        if (self.touchpoint is None) == (self.activity is None):
+            raise invalid(
+                "an engagement points entry names both or neither of touchpoint and activity",
+                "write {touchpoint: webinar, points: 15} or {activity: meeting, points: 30}",
+            )
+        return self
+
+    @property
+    def kind(self) -> str:
+        """``touchpoint`` or ``activity``."""
+        return "touchpoint" if self.touchpoint is not None else "activity"
+
+    @property
+    def type(self) -> str:
+        """The touchpoint or activity type the points are for."""
+        return self.touchpoint if self.touchpoint is not None else str(self.activity)
 
 
 class Engagement(SpecModel):
-    """Engagement score: points per touchpoint, halved every ``half_life_days``, capped at 100."""
+    """Engagement score: points per touchpoint or rep activity, halved every ``half_life_days``, capped at 100."""
 
     half_life_days: int = Field(default=30, gt=0)
     points: list[EngagementPoints] = Field(min_length=1)
