@@ -47,7 +47,7 @@ def _global(
 
 
 def _register() -> None:
-    from revframe.cli import demo, ingest, lifecycle, quality, route, score, sla, spec, status  # noqa: F401 - commands register on import
+    from revframe.cli import demo, ingest, lifecycle, quality, route, score, serve, sla, spec, status  # noqa: F401 - commands register on import
 
     quality.register()
 

@@ -118,6 +118,8 @@ class PoolState:
     assigned: dict[str, float] = field(default_factory=dict)
     last: dict[str, datetime | None] = field(default_factory=dict)
     touched: bool = False
+    order: dict[str, int] = field(default_factory=dict)
+    """Pick order in this process: breaks ties of ``last`` (a batch decides many records at one time)."""
 
 
 # --- facts ------------------------------------------------------------------------------------------
@@ -184,11 +186,19 @@ class Router:
     the pool lock.
     """
 
-    def __init__(self, spec: Spec, reps: dict[str, Rep], loads: dict[str, int], state: dict[str, PoolState]) -> None:
+    def __init__(
+        self,
+        spec: Spec,
+        reps: dict[str, Rep],
+        loads: dict[str, int] | None,
+        state: dict[str, PoolState],
+        store: Store | None = None,
+    ) -> None:
         self.spec = spec
         self.reps = reps
-        self.loads = loads
+        self.loads = loads if loads is not None else {}
         self.state = state
+        self._store = None if loads is not None else store  # loads fetched per pool when needed
         self.by_email = {r.email.lower(): r for r in reps.values() if r.email}
 
     @classmethod
@@ -253,6 +263,15 @@ class Router:
                 return None, miss, []
         return self._round_robin(rule, at)
 
+    def _need_loads(self, reps: list[Rep]) -> None:
+        """Fetch the open-lead counts of ``reps`` not known yet (a router built for one record)."""
+        if self._store is None:
+            return
+        missing = [r.id for r in reps if r.id not in self.loads]
+        if missing:
+            counts = open_loads(self._store, self.spec, missing)
+            self.loads.update({uid: counts.get(uid, 0) for uid in missing})
+
     def _named(self, rule: RoutingRule, facts: Facts) -> tuple[Rep | None, str, list[dict[str, Any]]]:
         account = facts.account
         if account is None:
@@ -267,6 +286,7 @@ class Router:
         rep = self.reps.get(user_id) or self.by_email.get(str(user_id).lower())
         if rep is None:
             return None, f"{whose} is user {user_id}, who is not in users", []
+        self._need_loads([rep])
         cand = _candidate(rep, self.loads.get(rep.id, 0), None)
         if not rep.is_active:
             cand["why"] = "inactive"
@@ -314,6 +334,7 @@ class Router:
         where = f"team {rule.team}" + (f" in {rule.region}" if rule.strategy == "territory" and rule.region else "")
         if not reps:
             return None, f"{where} has no reps in users", []
+        self._need_loads(reps)
         cands = {r.id: _candidate(r, self.loads.get(r.id, 0), r.capacity) for r in reps}
         eligible = []
         for r in reps:
@@ -359,9 +380,13 @@ class Router:
         for r in eligible:  # nobody is more than one turn behind: no flood after an absence
             st.assigned[r.id] = max(st.assigned.get(r.id, 0.0), math.floor((top - 1 / w[r.id]) * w[r.id]))
         old = datetime.min.replace(tzinfo=UTC)
-        rep = min(eligible, key=lambda r: ((st.assigned[r.id] + 1) / w[r.id], st.last.get(r.id) or old, r.id))
+        rep = min(
+            eligible,
+            key=lambda r: ((st.assigned[r.id] + 1) / w[r.id], st.last.get(r.id) or old, st.order.get(r.id, 0), r.id),
+        )
         st.assigned[rep.id] = st.assigned.get(rep.id, 0.0) + 1
         st.last[rep.id] = at
+        st.order[rep.id] = max(st.order.values(), default=0) + 1
         st.touched = True
         return rep
 
@@ -597,8 +622,7 @@ def route_one(
         facts = load_facts(store, spec, "c0.id = ?", [contact_id], matched, mparams, at)
         if not facts:
             raise KeyError(contact_id)
-        fresh = Router(spec, router.reps, {}, load_state(store))
-        fresh.loads = open_loads(store, spec, list(fresh.reps))
+        fresh = Router(spec, router.reps, None, load_state(store), store)
         if exclude:
             fresh.reps = {k: v for k, v in fresh.reps.items() if k not in exclude}
         facts[0].match = match

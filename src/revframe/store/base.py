@@ -84,25 +84,42 @@ class Store(ABC):
         """The exact SQL this engine runs for a revframe query."""
         return render(sql, self.dialect)
 
+    _tx_depth: int = 0
+
     @contextmanager
     def transaction(self) -> Iterator[Store]:
-        """All writes inside commit together or not at all."""
+        """All writes inside commit together or not at all.
+
+        Nested calls join the outermost transaction: an engine step that opens its own transaction
+        (scoring, routing) commits with its caller's work when called inside one (the server's path).
+        """
+        if self._tx_depth:
+            self._tx_depth += 1
+            try:
+                yield self
+            finally:
+                self._tx_depth -= 1
+            return
         self._begin()
+        self._tx_depth = 1
         try:
             yield self
         except BaseException:
+            self._tx_depth = 0
             self._rollback()
             raise
+        self._tx_depth = 0
         self._commit()
 
-    def lock(self, key: str) -> None:
+    def lock(self, key: str) -> None:  # noqa: B027 - PostgreSQL overrides it
         """Serialize writers of ``key`` until the current transaction ends.
 
         PostgreSQL takes a transaction-scoped advisory lock, so several server workers (processes)
-        take turns; DuckDB and Spark have one writer per process already, and their transactions
-        serialize on the store's own lock (see :meth:`transaction`). Call it inside
+        take turns; DuckDB and Spark take one writer process, and its threads must share the store
+        behind one lock (the server does). Call it inside
         :meth:`transaction`.
         """
+        return None
 
     def delete_where(self, table: str, column: str, value: Any) -> None:
         """Delete the rows of ``table`` whose ``column`` equals ``value``."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -101,6 +102,7 @@ class PostgresStore(Store):
         self.con.close()
 
 
+@lru_cache(maxsize=4096)
 def _placeholders(sql: str) -> str:
     """Ready rendered SQL for psycopg: sqlglot already wrote the markers as ``%s`` (outside quotes);
     every other ``%`` (a LIKE pattern, a literal) must be doubled, or psycopg reads it as a marker."""

@@ -1,0 +1,281 @@
+"""What the server does with a lead and an activity: the same engines as the batch commands, one record at a time.
+
+``POST /v1/leads``: normalize → duplicate check (the mailbox key: case, plus-tags and Gmail dots
+ignored; without an email, the same name at the same company) → insert the lead (and its form
+touchpoint) → match it to an account (the shared :class:`AccountMatcher`) → score it → route it
+(under the routing lock) → open the handoff's SLA clock when the lead is an MQL. All of it commits
+in one transaction: a lead is stored with its score, decision and clock, or (on an error) not at all
+and the client is told so with a 5xx, to send it again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from revframe.api.schemas import ActivityIn, LeadIn, LeadOut
+from revframe.ingest import normalize as nz
+from revframe.process.criteria import Params, Subject, condition_sql
+from revframe.process.routing import Decision, Router, route_one, write_decisions
+from revframe.quality.match import AccountMatcher, Match
+from revframe.quality.scan_rules import allowed_key
+from revframe.store import TABLES, open_store
+
+if TYPE_CHECKING:
+    from revframe.framework import Spec
+    from revframe.store import Store
+
+REFRESH_SECONDS = 60.0
+GMAIL = ("gmail.com", "googlemail.com")
+SERVER_INDEXES = (
+    ("contacts", "email"),
+    ("contacts", "owner_id"),
+    ("contacts", "account_id"),
+    ("routing_decisions", "decision_id"),
+    ("routing_decisions", "contact_id"),
+    ("sla_clocks", "record_id"),
+    ("sla_clocks", "status"),
+    ("lead_scores", "contact_id"),
+    ("touchpoints", "contact_id"),
+    ("activities", "contact_id"),
+    ("api_keys", "key_id"),
+)
+
+
+def mailbox(email: str | None) -> str | None:
+    """The mailbox an address delivers to: lower case, no plus-tag, no dots in a Gmail local part."""
+    if not email or "@" not in email:
+        return None
+    local, _, domain = email.strip().lower().rpartition("@")
+    local = local.split("+", 1)[0]
+    if domain in GMAIL:
+        local, domain = local.replace(".", ""), "gmail.com"
+    return f"{local}@{domain}" if local else None
+
+
+class Stores:
+    """One store per server thread on PostgreSQL (each its own connection); one shared, locked store otherwise."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.shared = not url.startswith(("postgresql://", "postgres://"))
+        self._local = threading.local()
+        self._lock = threading.RLock()
+        self._all: list[Store] = []
+        self._first = self._open()
+
+    def _open(self) -> Store:
+        store = open_store(self.url)
+        store.migrate()
+        self._all.append(store)
+        return store
+
+    @contextmanager
+    def use(self) -> Iterator[Store]:
+        if self.shared:
+            with self._lock:
+                yield self._first
+            return
+        store = getattr(self._local, "store", None)
+        if store is None:
+            with self._lock:
+                store = self._open()
+            self._local.store = store
+        yield store
+
+    def close(self) -> None:
+        for s in self._all:
+            s.close()
+
+
+def ensure_indexes(store: Store) -> None:
+    """Indexes the server's one-record lookups need (PostgreSQL and DuckDB; Spark has none)."""
+    if store.dialect == "spark":
+        return
+    for table, col in SERVER_INDEXES:
+        store.execute(f"CREATE INDEX IF NOT EXISTS ix_{table}_{col} ON {table} ({col})")
+
+
+class LeadService:
+    """Holds what every request reuses: the spec, the account matcher and the reps (refreshed every minute)."""
+
+    def __init__(self, spec: Spec, stores: Stores) -> None:
+        self.spec = spec
+        self.stores = stores
+        self._loaded = 0.0
+        self._refresh_lock = threading.Lock()
+        self.matcher: AccountMatcher
+        self.router: Router
+        with stores.use() as store:
+            ensure_indexes(store)
+            self.refresh(store)
+
+    def refresh(self, store: Store, force: bool = True) -> None:
+        if not force and time.monotonic() - self._loaded < REFRESH_SECONDS:
+            return
+        with self._refresh_lock:
+            if not force and time.monotonic() - self._loaded < REFRESH_SECONDS:
+                return
+            self.matcher = AccountMatcher.from_store(store, self.spec)
+            self.router = Router.from_store(store, self.spec)
+            self._loaded = time.monotonic()
+
+    # --- leads -------------------------------------------------------------------------------------
+    def create_lead(self, store: Store, lead: LeadIn) -> LeadOut:
+        self.refresh(store, force=False)
+        now = datetime.now(UTC)
+        ctx = nz.Context(default_region=self.spec.company.default_phone_region)
+        email = nz.email(lead.email, ctx) if lead.email else None
+        dup = self.find_duplicate(store, email, lead)
+        if dup is not None:
+            return self._duplicate(store, dup, now)
+        external = lead.external_id or uuid.uuid4().hex
+        contact_id = f"{lead.source_system}:{external}"
+        if store.query("SELECT 1 FROM contacts WHERE id = ?", [contact_id]):
+            return self._duplicate(store, (contact_id, None), now)
+        country = nz.country_code(lead.country) if lead.country else None
+        phone = nz.phone(lead.phone, ctx) if lead.phone else None
+        values: dict[str, Any] = {
+            "id": contact_id, "source_system": lead.source_system, "external_id": external, "record_type": "lead",
+            "first_name": lead.first_name, "last_name": lead.last_name, "email": email,
+            "email_domain": nz.email_domain(email), "phone": phone, "title": lead.title, "company": lead.company,
+            "website": lead.website, "country": country or lead.country, "state": lead.state, "city": lead.city,
+            "lead_source": lead.lead_source, "lead_status": "New", "created_at": now, "updated_at": now,
+            "_run_id": "api", "_loaded_at": now,
+        }  # fmt: skip
+        values["_row_hash"] = hashlib.sha256(json.dumps(values, default=str, sort_keys=True).encode()).hexdigest()
+        notes: list[str] = []
+        if country is None and lead.country:
+            notes.append(f"country '{lead.country}' is not a known country; kept as given")
+        with store.transaction():  # one commit: the lead, its score, its decision and its clock, or nothing
+            store.insert_rows("contacts", [tuple(values.get(c) for c in TABLES["contacts"].column_names)])
+            if lead.form:
+                tid = uuid.uuid4().hex
+                tp = (f"api:{tid}", "api", tid, contact_id, lead.campaign_id, lead.form, None, "responded", now, now,
+                      None, "api", now)  # fmt: skip
+                store.insert_rows("touchpoints", [_row("touchpoints", tp)])
+            match = self.matcher.evaluate({**values, "id": contact_id})
+            match_out = (
+                {"account_id": match.account_id, "method": match.method, "confidence": match.confidence,
+                 "reason": match.reason}
+                if isinstance(match, Match) else {"account_id": None, "reason": match.reason}
+            )  # fmt: skip
+            score = self._score(store, contact_id, now)
+            decision = route_one(store, self.spec, self.router, contact_id, match=match_out, at=now)
+            clock = None
+            is_mql = bool(score and score.get("is_mql")) or self.stage_holds(store, contact_id, "mql", now)
+            if decision.assigned_to and is_mql:
+                clock = self._open_clock(store, contact_id, decision, now)
+            elif decision.assigned_to:
+                notes.append("not an MQL yet: no SLA clock opened (it opens when the lead becomes an MQL)")
+        return LeadOut(
+            contact_id=contact_id, status="created", match=match_out, score=score, decision=decision.to_dict(),
+            sla_clock=clock, notes=notes,
+        )  # fmt: skip
+
+    def find_duplicate(self, store: Store, email: str | None, lead: LeadIn) -> tuple[str, str | None] | None:
+        """An existing person the lead duplicates: (id, owner), or None."""
+        key = mailbox(email)
+        if key:
+            rows = store.query(
+                "SELECT id, owner_id, email FROM contacts WHERE email IN (?, ?) ORDER BY record_type DESC, id",
+                [email, key],
+            )
+            for r in rows:
+                if mailbox(r[2]) == key:
+                    return r[0], r[1]
+            return None
+        if lead.first_name and lead.last_name and lead.company:
+            rows = store.query(
+                "SELECT id, owner_id, company FROM contacts WHERE lower(first_name) = ? AND lower(last_name) = ?",
+                [lead.first_name.lower(), lead.last_name.lower()],
+            )
+            for r in rows:
+                if r[2] and allowed_key(r[2]) == allowed_key(lead.company):
+                    return r[0], r[1]
+        return None
+
+    def _duplicate(self, store: Store, dup: tuple[str, str | None], now: datetime) -> LeadOut:
+        existing, owner = dup
+        rep = self.router.reps.get(owner) if owner else None
+        if rep is not None and rep.is_active:
+            d = Decision(
+                uuid.uuid4().hex, existing, "existing_owner", "existing_owner", rep.id, None, rep.team,
+                f"duplicate of {existing}: kept with its owner {rep.label()}", [], [], None, None, owner, now, rep.name,
+            )  # fmt: skip
+            with store.transaction():
+                write_decisions(store, self.spec, [d], f"api-{d.decision_id[:12]}")
+        else:
+            why = "inactive" if rep else "no owner"
+            d = route_one(store, self.spec, self.router, existing, at=now, note=f"duplicate of {existing} ({why})")
+        return LeadOut(contact_id=existing, status="duplicate", duplicate_of=existing, decision=d.to_dict(),
+                       notes=["the lead duplicates an existing person; nothing new was created"])  # fmt: skip
+
+    def _score(self, store: Store, contact_id: str, now: datetime) -> dict[str, Any] | None:
+        if self.spec.scoring is None or self.spec.icp is None:
+            return None
+        from revframe.process.scoring import score_people
+
+        report = score_people(store, self.spec, ids=[contact_id], as_of=now, run_id=f"api-{uuid.uuid4().hex[:12]}")
+        person = report.scores.get(contact_id)
+        return asdict(person) if person else None
+
+    def stage_holds(self, store: Store, contact_id: str, stage_id: str, now: datetime) -> bool:
+        """Whether a lifecycle stage's entry criteria hold for one person now."""
+        try:
+            stage = self.spec.lifecycle.stage(stage_id)
+        except KeyError:
+            return False
+        if stage.entry_criteria is None:
+            return False
+        ctx = Subject("contacts", now, Params(), set())
+        cond = condition_sql(stage.entry_criteria, ctx)
+        sql, params = ctx.sql.render(
+            f"SELECT COALESCE({cond}, FALSE) FROM contacts AS c WHERE c.id = {ctx.sql.p(contact_id)}"
+        )
+        rows = store.query(sql, params)
+        return bool(rows and rows[0][0])
+
+    def _open_clock(self, store: Store, contact_id: str, decision: Decision, now: datetime) -> dict[str, Any] | None:
+        handoff = next((h for h in self.spec.handoffs if h.trigger.event == "owner_assigned"), None)
+        if handoff is None:
+            return None
+        from revframe.process.sla import open_clock
+
+        return open_clock(store, self.spec, handoff.id, "contacts", contact_id, decision.assigned_to, now)
+
+    # --- activities ---------------------------------------------------------------------------------
+    def log_activity(self, store: Store, act: ActivityIn) -> tuple[str, list[dict[str, Any]]]:
+        now = datetime.now(UTC)
+        external = act.external_id or uuid.uuid4().hex
+        activity_id = f"{act.source_system}:{external}"
+        values = {
+            "id": activity_id, "source_system": act.source_system, "external_id": external, "type": act.type,
+            "subject": act.subject, "status": act.status, "is_automated": act.is_automated,
+            "contact_id": act.contact_id, "account_id": act.account_id, "opportunity_id": act.opportunity_id,
+            "owner_id": act.owner_id, "occurred_at": act.occurred_at or now, "duration_minutes": act.duration_minutes,
+            "created_at": now, "_run_id": "api", "_loaded_at": now,
+        }  # fmt: skip
+        values["_row_hash"] = hashlib.sha256(json.dumps(values, default=str, sort_keys=True).encode()).hexdigest()
+        with store.transaction():
+            store.insert_rows("activities", [tuple(values.get(c) for c in TABLES["activities"].column_names)])
+        from revframe.process.sla import stop_for_activity
+
+        stopped = stop_for_activity(store, self.spec, {k: v for k, v in values.items() if not k.startswith("_")})
+        return activity_id, stopped
+
+
+def _row(table: str, data: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A row of ``table`` from (id, source_system, external_id, data columns..., _row_hash, _run_id, _loaded_at)."""
+    cols = TABLES[table].column_names
+    if len(data) != len(cols):
+        raise ValueError(f"{table}: {len(data)} values for {len(cols)} columns")
+    return data
