@@ -413,7 +413,7 @@ def score_people(
     if model == "predictive":
         from revframe.process.predictive import train_predictive
 
-        return train_predictive(store, spec, as_of=as_of, run_id=run_id)
+        return train_predictive(store, spec, as_of=as_of, run_id=run_id, ids=ids)
     if model != "rules":
         raise UsageError(f"--model '{model}': choose rules or predictive")
     require_scoring(spec)
