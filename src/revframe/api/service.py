@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from revframe.api.schemas import ActivityIn, LeadIn, LeadOut
+from revframe.errors import RevframeError
 from revframe.ingest import normalize as nz
 from revframe.process.criteria import Params, Subject, condition_sql
 from revframe.process.routing import Decision, Router, route_one, write_decisions
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from revframe.store import Store
 
 REFRESH_SECONDS = 60.0
+OPEN_WAIT = 10.0
 GMAIL = ("gmail.com", "googlemail.com")
 SERVER_INDEXES = (
     ("contacts", "email"),
@@ -62,7 +64,13 @@ def mailbox(email: str | None) -> str | None:
 
 
 class Stores:
-    """One store per server thread on PostgreSQL (each its own connection); one shared, locked store otherwise."""
+    """Store connections for the server's threads.
+
+    PostgreSQL: one connection per thread, kept open. DuckDB (one writer process at a time): the
+    file is opened for each request and closed after it, one request at a time, so the CLI
+    (`revframe sla`, `revframe route`...) can use the same workspace while the server runs; a
+    request waits up to :data:`OPEN_WAIT` seconds for a CLI command to finish.
+    """
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -70,24 +78,42 @@ class Stores:
         self._local = threading.local()
         self._lock = threading.RLock()
         self._all: list[Store] = []
-        self._first = self._open()
+        with self._lock:
+            first = self._open()
+        if self.shared:
+            first.close()
+        else:
+            self._local.store = first
+            self._all.append(first)
 
     def _open(self) -> Store:
-        store = open_store(self.url)
+        deadline = time.monotonic() + OPEN_WAIT
+        while True:
+            try:
+                store = open_store(self.url)
+                break
+            except RevframeError as e:
+                if "lock" not in str(e).lower() or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
         store.migrate()
-        self._all.append(store)
         return store
 
     @contextmanager
     def use(self) -> Iterator[Store]:
         if self.shared:
             with self._lock:
-                yield self._first
+                store = self._open()
+                try:
+                    yield store
+                finally:
+                    store.close()
             return
         store = getattr(self._local, "store", None)
         if store is None:
             with self._lock:
                 store = self._open()
+                self._all.append(store)
             self._local.store = store
         yield store
 
