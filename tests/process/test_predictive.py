@@ -57,8 +57,10 @@ def test_learns_a_planted_signal(duck: Store) -> None:
                        [report.run_id])  # fmt: skip
     assert model[0][0] == 400 and model[0][2] == pytest.approx(report.auc, abs=1e-4)
     assert len(json.loads(model[0][3])) == len(report.calibration)
-    got = duck.query("SELECT count(*), min(total), max(total) FROM lead_scores WHERE run_id = ? AND model = 'predictive'",
-                     [report.run_id])[0]  # fmt: skip
+    got = duck.query(
+        "SELECT count(*), min(total), max(total) FROM lead_scores WHERE run_id = ? AND model = 'predictive'",
+        [report.run_id],
+    )[0]
     assert got[0] == 400 and 0 <= got[1] < got[2] <= 100
     reasons = json.loads(duck.query("SELECT reasons FROM lead_scores WHERE run_id = ? ORDER BY total DESC LIMIT 1",
                                     [report.run_id])[0][0])  # fmt: skip

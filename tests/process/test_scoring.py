@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from revframe import UsageError
+from revframe import UsageError, Workspace
 from revframe.framework import default_spec_text, load_spec_text
 from revframe.process.lifecycle import evaluate_lifecycle
 from revframe.process.scoring import score_people
 from revframe.store import Store
+from tests.cli.test_cli import revframe
 from tests.quality.test_match_batch import rows
 
 SPEC = load_spec_text(default_spec_text())
@@ -193,3 +195,21 @@ def test_empty_and_bad_input(duck: Store) -> None:
         score_people(duck, bare)
     with pytest.raises(UsageError, match="not a date"):
         score_people(duck, SPEC, as_of="yesterday")
+
+
+def test_cli(tmp_path: Path) -> None:
+    ws = Workspace.init(tmp_path / "ws")
+    plant(ws.store)
+    ws.store.close()
+    run = revframe("-w", tmp_path / "ws", "score", "--as-of", "2026-06-30")
+    assert run.code == 0, run.err
+    assert "Grades" in run.out and "8 people" in run.out and "3 MQLs" in run.out
+    run = revframe("-w", tmp_path / "ws", "--format", "json", "score", "--as-of", "2026-06-30",
+                   "--id", "salesforce:hot")  # fmt: skip
+    assert run.code == 0, run.err
+    data = json.loads(run.out)
+    # a date means the end of that day: the webinars (at noon) are half a day old
+    hot = data["scores"]["salesforce:hot"]
+    assert data["people"] == 1 and hot["total"] == pytest.approx(50 + decay(30, 0.5) / 2, abs=1e-3)
+    run = revframe("-w", tmp_path / "ws", "score", "--model", "predictive")
+    assert run.code == 2 and "at least 50 labelled people" in run.err
