@@ -41,8 +41,10 @@ def synthetic(store: Store, n: int, *, signal: str, seed: int = 1) -> None:
     store.insert_rows("contacts", rows("contacts", people))
     store.insert_rows(
         "touchpoints",
-        rows("touchpoints", [{"id": t, "contact_id": f"salesforce:p{i}", "type": k, "occurred_at": at}
-                             for t, i, k, at in touches]),  # fmt: skip
+        rows(
+            "touchpoints",
+            [{"id": t, "contact_id": f"salesforce:p{i}", "type": k, "occurred_at": at} for t, i, k, at in touches],
+        ),  # fmt: skip
     )
 
 
