@@ -613,12 +613,12 @@ def route_one(
     fresh under the lock, so concurrent workers see each other's picks. ``exclude`` passes over
     these users (a reassignment away from the current owner).
     """
-    at = at or datetime.now(UTC)
     account = match.get("account_id") if match else None
     matched = "SELECT CAST(? AS VARCHAR) AS k, CAST(? AS VARCHAR) AS v" if account else NO_MATCH_SQL
     mparams = [contact_id, account] if account else []
     with store.transaction():
         store.lock(ROUTING_LOCK)
+        at = at or datetime.now(UTC)  # after the lock: a worker that waited decides later, and its time says so
         facts = load_facts(store, spec, "c0.id = ?", [contact_id], matched, mparams, at)
         if not facts:
             raise KeyError(contact_id)
