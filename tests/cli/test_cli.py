@@ -398,11 +398,32 @@ def test_running_the_demo_again_inserts_nothing(demo: DemoRuns) -> None:
         assert (i["inserted"], i["updated"], i["unchanged"] + i["merged_away"]) == (0, 0, i["loaded"]), i
     assert sum(i["merged_away"] for i in ingests) > 0
     before, after = table_rows(demo.status_after_first.json()), table_rows(demo.status_after_second.json())
-    # each run appends its ingest runs, scans and matches; nothing else may change (no second dedupe or merge)
-    appended = ("ingest_runs", "quarantine", "schema_migrations", "quality_scans", "quality_issues", "quality_scores")
+    # each run appends its ingest runs, scans, matches and scores; nothing else may change (no second dedupe or
+    # merge, no second routing of a record already routed, no second clock for a handoff already clocked)
+    appended = (
+        "ingest_runs", "quarantine", "schema_migrations", "quality_scans", "quality_issues", "quality_scores",
+        "lead_scores",
+    )  # fmt: skip
     data_tables = [t for t in before if t not in (*appended, "account_matches")]
     assert {t: after[t] for t in data_tables} == {t: before[t] for t in data_tables}
     assert before["merges"] > 0 and before["dedupe_runs"] == 2
+
+
+@ONE_DEMO_WORKER
+def test_demo_runs_the_process_engines(demo: DemoRuns) -> None:
+    for title in ("Process", "Lifecycle stages", "Routing by rule", "Handoff SLAs", "Breaches by team"):
+        assert title in demo.first.stdout, title
+    html = (demo.root / "reports" / "demo.html").read_text("utf-8")
+    assert "<h2>Process</h2>" in html and "Breaches by team" in html and "Why this rep?" in html
+    p = demo.second.json()["process"]
+    assert p["scoring"]["people"] > 0 and sum(g["people"] for g in p["scoring"]["grades"]) == p["scoring"]["people"]
+    assert p["routing"]["routed"] == 0, "the second run routes nobody: every record that needed an owner has one"
+    handoffs = {h["handoff"]: h for h in p["sla"]["handoffs"]}
+    m2s = handoffs["marketing_to_sales"]
+    assert m2s["clocks"] == m2s["met"] + m2s["breached"] + m2s["open"] + m2s["paused"] + m2s["reassigned"]
+    judged = m2s["met"] + m2s["breached"]
+    assert m2s["compliance_pct"] == round(100 * m2s["met"] / judged, 1)
+    assert {t["team"] for t in p["sla"]["by_team"]} >= {"sales_development"}
 
 
 @ONE_DEMO_WORKER

@@ -600,7 +600,7 @@ SELECTION_PEOPLE = [
     lead("h_converted", converted_at=T0, converted_contact_id="crm:g_contact"),
     lead("i_disqualified", lead_status="unqualified"),
     lead("j_partner", lead_status="partner"),  # the Other stage: never routed to sales
-    lead("k_routed"),  # routed before (to a queue): not routed twice
+    lead("k_routed"),  # routed before to a queue: tried again (a queued record still needs an owner)
 ]
 SELECTION_EVENTS = [
     event_row("d_mql", "mql", T0, "entry"),
@@ -628,12 +628,12 @@ def selection_store(store: Store) -> Store:
 def test_default_selection(duck: Store) -> None:
     selection_store(duck)
     report = route(duck, spec_for([RR]), as_of=AS_OF)
-    assert set(assigned(report)) == {"crm:a_none", "crm:b_inactive", "crm:d_mql"}
+    assert set(assigned(report)) == {"crm:a_none", "crm:b_inactive", "crm:d_mql", "crm:k_routed"}
     assert {d.contact_id: d.previous_owner for d in report.decisions} == {
-        "crm:a_none": None, "crm:b_inactive": "crm:gone", "crm:d_mql": "crm:s1",
+        "crm:a_none": None, "crm:b_inactive": "crm:gone", "crm:d_mql": "crm:s1", "crm:k_routed": None,
     }  # fmt: skip
     assert owners(duck)["crm:b_inactive"] == "crm:s1"
-    assert report.notes[0].startswith("selected: open leads never routed")
+    assert report.notes[0].startswith("selected: open leads never assigned by routing")
     assert route(duck, spec_for([RR]), as_of=AS_OF).decisions == []  # never routed twice by default
 
 

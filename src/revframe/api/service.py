@@ -109,13 +109,13 @@ class Stores:
                 finally:
                     store.close()
             return
-        store = getattr(self._local, "store", None)
-        if store is None:
+        mine: Store | None = getattr(self._local, "store", None)
+        if mine is None:
             with self._lock:
-                store = self._open()
-                self._all.append(store)
-            self._local.store = store
-        yield store
+                mine = self._open()
+                self._all.append(mine)
+            self._local.store = mine
+        yield mine
 
     def close(self) -> None:
         for s in self._all:
@@ -160,13 +160,8 @@ class LeadService:
         now = datetime.now(UTC)
         ctx = nz.Context(default_region=self.spec.company.default_phone_region)
         email = nz.email(lead.email, ctx) if lead.email else None
-        dup = self.find_duplicate(store, email, lead)
-        if dup is not None:
-            return self._duplicate(store, dup, now)
         external = lead.external_id or uuid.uuid4().hex
         contact_id = f"{lead.source_system}:{external}"
-        if store.query("SELECT 1 FROM contacts WHERE id = ?", [contact_id]):
-            return self._duplicate(store, (contact_id, None), now)
         country = nz.country_code(lead.country) if lead.country else None
         phone = nz.phone(lead.phone, ctx) if lead.phone else None
         values: dict[str, Any] = {
@@ -182,6 +177,15 @@ class LeadService:
         if country is None and lead.country:
             notes.append(f"country '{lead.country}' is not a known country; kept as given")
         with store.transaction():  # one commit: the lead, its score, its decision and its clock, or nothing
+            # the same person sent twice at once (several workers): the second waits, then finds the first
+            name = f"{lead.first_name}|{lead.last_name}|{allowed_key(lead.company or '')}".lower()
+            person = mailbox(email) or (name if lead.first_name and lead.last_name else contact_id)
+            store.lock(f"revframe:lead:{person}")
+            dup = self.find_duplicate(store, email, lead)
+            if dup is not None:
+                return self._duplicate(store, dup, now)
+            if store.query("SELECT 1 FROM contacts WHERE id = ?", [contact_id]):
+                return self._duplicate(store, (contact_id, None), now)
             store.insert_rows("contacts", [tuple(values.get(c) for c in TABLES["contacts"].column_names)])
             if lead.form:
                 tid = uuid.uuid4().hex
@@ -195,7 +199,7 @@ class LeadService:
                 if isinstance(match, Match) else {"account_id": None, "reason": match.reason}
             )  # fmt: skip
             score = self._score(store, contact_id, now)
-            decision = route_one(store, self.spec, self.router, contact_id, match=match_out, at=now)
+            decision = route_one(store, self.spec, self.router, contact_id, match=match_out)  # timed under the lock
             clock = None
             is_mql = bool(score and score.get("is_mql")) or self.stage_holds(store, contact_id, "mql", now)
             if decision.assigned_to and is_mql:

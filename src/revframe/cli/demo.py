@@ -48,6 +48,7 @@ def demo(
     read, loaded, quarantined = (sum(r[k] for r in result["ingests"]) for k in ("read", "loaded", "quarantined"))
     say(f"rows read {read:,} = loaded {loaded:,} + quarantined {quarantined:,}")
     print_quality(result["quality"])
+    print_process(result["process"])
     say(f"took {result['seconds']} s")
     say(f"Report: {result['report']}\nCharter: {result['charter']}")
     say(f"Next: `revframe -w {ws.root} status`, or open the report in a browser.")
@@ -120,3 +121,39 @@ def print_quality(q: dict[str, Any]) -> None:
     if t["examples"]:
         columns = ("person", "company", "account", "method", "confidence")
         emit_rows([{k: e[k] for k in columns} for e in t["examples"]], title="Examples (with reasons in the report)")
+
+
+def _hours(h: float | None) -> str:
+    if h is None:
+        return "-"
+    return f"{h * 60:.0f} min" if h < 1 else f"{h:.1f} h"
+
+
+def print_process(p: dict[str, Any]) -> None:
+    """The process summary: scores, lifecycle, routing, and the handoff SLAs by handoff and team."""
+    s, r = p["scoring"], p["routing"]
+    console.print(f"\n[bold]Process[/bold] (as of {p['as_of'][:10]})")
+    say(
+        f"Scored {s['people']:,} people: {s['mqls']:,} MQL ({s['hot']:,} hot), {s['disqualified']:,} disqualified "
+        f"by the ICP; average fit {s['avg_fit']:.0f}, engagement {s['avg_engagement']:.0f}  (`revframe score`)"
+    )
+    emit_rows(p["lifecycle"]["stages"], title="Lifecycle stages")
+    say(f"Routed {r['routed']:,} records that needed an owner: {r['assigned']:,} assigned, {r['queued']:,} queued")
+    if r["by_rule"]:
+        emit_rows(r["by_rule"], title="Routing by rule")
+    handoffs = [
+        {"handoff": h["handoff"], "clocks": h["clocks"], "met": h["met"], "breached": h["breached"],
+         "open": h["open"], "compliance": "-" if h["compliance_pct"] is None else f"{h['compliance_pct']}%",
+         "median response": _hours(h["p50_hours"]), "p90": _hours(h["p90_hours"])}
+        for h in p["sla"]["handoffs"]
+    ]  # fmt: skip
+    if handoffs:
+        emit_rows(handoffs, title="Handoff SLAs (`revframe sla`)")
+    teams = [
+        {"team": t["team"], "clocks": t["clocks"], "breached": t["breached"],
+         "compliance": "-" if t["compliance_pct"] is None else f"{t['compliance_pct']}%",
+         "median response": _hours(t["p50_hours"])}
+        for t in p["sla"]["by_team"]
+    ]  # fmt: skip
+    if teams:
+        emit_rows(teams, title="Breaches by team")

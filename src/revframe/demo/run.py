@@ -56,6 +56,9 @@ def run_demo(ws: Workspace, scale: str, seed: int, bar: Progress | None = None) 
         # rows of records an earlier demo run merged away are loaded but not written back
         ingests.extend(f.row(str(Path(f.file).relative_to(data_dir))) for f in s.files)
     quality = run_quality(ws, files, bar)
+    from revframe.demo.process import run_process
+
+    process = run_process(ws, bar)
     status = ws.status()  # after the quality engines: their tables, and contacts and accounts as merged
     result: dict[str, Any] = {
         "company": COMPANY,
@@ -72,6 +75,7 @@ def run_demo(ws: Workspace, scale: str, seed: int, bar: Progress | None = None) 
         "planted_defects": planted_defects(files.ground_truth),
     }
     result["quality"] = quality
+    result["process"] = process
     result["charter"] = str(write_charter(ws))
     result["report"] = str(write_report(ws, result))
     return result

@@ -232,6 +232,8 @@ def routing_refs(spec: Spec, ctx: Context) -> Iterator[Issue]:
     teams = [t.id for t in spec.people.teams]
     regions = [r.id for r in spec.company.regions]
     segments = [s.id for s in spec.company.segments]
+    roles = spec.people.role_ids()
+    yield from unknown_all(spec.routing.rep_roles, roles, ("routing", "rep_roles"), "role", "people.roles")
     for i, r in enumerate(spec.routing.rules):
         path = ("routing", "rules", i)
         yield from unknown(r.team, teams, (*path, "team"), "team", "people.teams")

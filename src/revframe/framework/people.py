@@ -34,6 +34,8 @@ class Role(SpecModel):
     name: str = Field(min_length=1)
     team: Id
     description: str = ""
+    aliases: list[str] = []
+    """Role names the CRM's users table uses for this role (e.g. AE Manager)."""
 
 
 class DecisionRight(SpecModel):
@@ -97,6 +99,8 @@ class Routing(SpecModel):
     object: ObjectName = "contacts"
     rules: list[RoutingRule] = []
     fallback_queue: Id
+    rep_roles: list[Id] = []
+    """Roles whose users take round-robin records; empty: everyone in the team but its manager."""
 
 
 class ApiRight(SpecModel):

@@ -126,8 +126,8 @@ REP_COLUMNS = "id, name, email, team, role, region, is_active, capacity, timezon
 
 
 def role_index(spec: Spec) -> dict[str, str]:
-    """CRM role name key -> spec role id (by id and name)."""
-    return _index([(r.id, [r.id, r.name]) for r in spec.people.roles])
+    """CRM role name key -> spec role id (by id, name and aliases)."""
+    return _index([(r.id, [r.id, r.name, *r.aliases]) for r in spec.people.roles])
 
 
 def rep_from_row(row: tuple, teams: dict[str, str], regions: dict[str, str], roles: dict[str, str]) -> Rep:

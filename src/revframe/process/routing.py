@@ -324,7 +324,12 @@ class Router:
 
     def pool(self, rule: RoutingRule) -> list[Rep]:
         """The reps a round-robin rule shares records among (team, and region for a territory rule)."""
-        reps = [r for r in self.reps.values() if r.team == rule.team and not is_manager(self.spec, r)]
+        roles = self.spec.routing.rep_roles if self.spec.routing else []
+        reps = [
+            r
+            for r in self.reps.values()
+            if r.team == rule.team and (r.spec_role in roles if roles else not is_manager(self.spec, r))
+        ]
         if rule.strategy == "territory" and rule.region:
             reps = [r for r in reps if r.region == rule.region]
         return sorted(reps, key=lambda r: r.id)
@@ -540,11 +545,15 @@ def selection(spec: Spec, *, ids: list[str] | None, all_open: bool) -> tuple[str
         "WHERE le.rn = 1 AND le.to_stage = ?"
     )
     sql = (
-        f"{open_sql} AND NOT EXISTS (SELECT 1 FROM routing_decisions AS d WHERE d.contact_id = c0.id) AND ("
+        f"{open_sql} AND NOT EXISTS (SELECT 1 FROM routing_decisions AS d WHERE d.contact_id = c0.id "
+        "AND d.assigned_to IS NOT NULL) AND ("
         "c0.owner_id IS NULL OR EXISTS (SELECT 1 FROM users AS u WHERE u.id = c0.owner_id AND u.is_active = FALSE) "
         f"OR (c0.mql_at IS NULL AND c0.id IN ({latest})))"
     )
-    words = f"open leads never routed that have no owner, whose owner is inactive, or that became {stage} in revframe"
+    words = (
+        f"open leads never assigned by routing that have no owner (queued ones included), whose owner is inactive, "
+        f"or that became {stage} in revframe"
+    )
     return sql, [stage], words
 
 
