@@ -600,7 +600,7 @@ SELECTION_PEOPLE = [
     lead("h_converted", converted_at=T0, converted_contact_id="crm:g_contact"),
     lead("i_disqualified", lead_status="unqualified"),
     lead("j_partner", lead_status="partner"),  # the Other stage: never routed to sales
-    lead("k_routed"),  # routed before to a queue: tried again (a queued record still needs an owner)
+    lead("k_routed"),  # sent to its queue by a queue rule before: that rule decided, not routed again
 ]
 SELECTION_EVENTS = [
     event_row("d_mql", "mql", T0, "entry"),
@@ -628,13 +628,24 @@ def selection_store(store: Store) -> Store:
 def test_default_selection(duck: Store) -> None:
     selection_store(duck)
     report = route(duck, spec_for([RR]), as_of=AS_OF)
-    assert set(assigned(report)) == {"crm:a_none", "crm:b_inactive", "crm:d_mql", "crm:k_routed"}
+    assert set(assigned(report)) == {"crm:a_none", "crm:b_inactive", "crm:d_mql"}
     assert {d.contact_id: d.previous_owner for d in report.decisions} == {
-        "crm:a_none": None, "crm:b_inactive": "crm:gone", "crm:d_mql": "crm:s1", "crm:k_routed": None,
+        "crm:a_none": None, "crm:b_inactive": "crm:gone", "crm:d_mql": "crm:s1",
     }  # fmt: skip
     assert owners(duck)["crm:b_inactive"] == "crm:s1"
     assert report.notes[0].startswith("selected: open leads never assigned by routing")
     assert route(duck, spec_for([RR]), as_of=AS_OF).decisions == []  # never routed twice by default
+
+
+def test_the_fallback_queue_is_tried_again(duck: Store) -> None:
+    """A lead no rep could take waits in the fallback queue; the next run assigns it once a rep is free."""
+    fill(duck, [user("s1", is_active=False)], [lead("w1")])
+    first = route(duck, spec_for([RR]), as_of=AS_OF)
+    assert [(d.contact_id, d.assigned_to, d.queue) for d in first.decisions] == [("crm:w1", None, "unassigned_leads")]
+    duck.execute("UPDATE users SET is_active = TRUE WHERE id = 'crm:s1'")
+    second = route(duck, spec_for([RR]), as_of=AS_OF)
+    assert [(d.contact_id, d.assigned_to) for d in second.decisions] == [("crm:w1", "crm:s1")]
+    assert route(duck, spec_for([RR]), as_of=AS_OF).decisions == []
 
 
 def test_all_routes_every_open_lead_and_id_routes_exactly_those(duck: Store) -> None:

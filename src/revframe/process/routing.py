@@ -546,12 +546,13 @@ def selection(spec: Spec, *, ids: list[str] | None, all_open: bool) -> tuple[str
     )
     sql = (
         f"{open_sql} AND NOT EXISTS (SELECT 1 FROM routing_decisions AS d WHERE d.contact_id = c0.id "
-        "AND d.assigned_to IS NOT NULL) AND ("
+        "AND (d.assigned_to IS NOT NULL OR d.rule_id IS NOT NULL)) AND ("
         "c0.owner_id IS NULL OR EXISTS (SELECT 1 FROM users AS u WHERE u.id = c0.owner_id AND u.is_active = FALSE) "
         f"OR (c0.mql_at IS NULL AND c0.id IN ({latest})))"
     )
     words = (
-        f"open leads never assigned by routing that have no owner (queued ones included), whose owner is inactive, "
+        f"open leads never assigned by routing that have no owner (the fallback queue's included), whose owner is "
+        f"inactive, "
         f"or that became {stage} in revframe"
     )
     return sql, [stage], words
