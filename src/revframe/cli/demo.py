@@ -141,6 +141,10 @@ def print_process(p: dict[str, Any]) -> None:
     say(f"Routed {r['routed']:,} records that needed an owner: {r['assigned']:,} assigned, {r['queued']:,} queued")
     if r["by_rule"]:
         emit_rows(r["by_rule"], title="Routing by rule")
+    if r["example"]:
+        e = r["example"]
+        say(f"Why this rep? {e['contact_id']} -> {e['assignee_name'] or e['queue']}: {e['reason']}")
+        say(f"  (the whole path: `revframe -w {p['workspace']} route --explain {e['contact_id']}`)")
     handoffs = [
         {"handoff": h["handoff"], "clocks": h["clocks"], "met": h["met"], "breached": h["breached"],
          "open": h["open"], "compliance": "-" if h["compliance_pct"] is None else f"{h['compliance_pct']}%",

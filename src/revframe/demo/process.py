@@ -49,6 +49,7 @@ def run_process(ws: Workspace, bar: Progress | None = None) -> dict[str, Any]:
     by_rule = [{"rule": k, "records": v} for k, v in routing.by_rule().items()]
     return {
         "as_of": as_of.isoformat(),
+        "workspace": str(ws.root),
         "scoring": {
             "people": scores.people,
             "mqls": scores.mqls,
