@@ -100,6 +100,7 @@ class ParsedTitle(NamedTuple):
     function: str | None
 
 
+@lru_cache(maxsize=65536)
 def normalize_title(title: str) -> str:
     """Lower-case, accents dropped, every run of punctuation or spaces one space.
 
