@@ -76,7 +76,8 @@ def plant_core(store: Store) -> None:
         act("a6", ny(2026, 3, 3, 15), "meeting", account_id="crm:acc1"),  # the CS kickoff
     ]
     store.insert_rows("activities", rows("activities", acts))
-    opp = {"id": "crm:o1", "account_id": "crm:acc1", "stage": "Closed Won", "amount": 1000, "is_won": True}
+    opp = {"id": "crm:o1", "account_id": "crm:acc1", "stage": "Closed Won", "amount": 1000, "is_won": True,
+           "type": "New Business"}  # fmt: skip
     store.insert_rows("opportunities", rows("opportunities", [opp]))
     hist = [
         {"id": "crm:h1", "opportunity_id": "crm:o1", "stage": "Negotiation", "changed_at": ny(2026, 2, 20, 10)},
@@ -213,7 +214,10 @@ def test_demo_cli_json(demo_ws: Path) -> None:
     mqls = q("SELECT count(*) FROM contacts AS c WHERE mql_at IS NOT NULL AND owner_id IS NOT NULL AND mql_at <= "
              "TIMESTAMPTZ '2026-09-30 23:59:59+00' AND NOT EXISTS (SELECT 1 FROM contacts AS l WHERE "
              "l.converted_contact_id = c.id AND l.mql_at IS NOT NULL)")[0][0]  # fmt: skip
-    won = q("SELECT count(DISTINCT opportunity_id) FROM opportunity_stage_history WHERE stage = 'Closed Won'")[0][0]
+    won = q(  # the default spec's trigger: new business only (spelled as the spec's value, case and spaces aside)
+        "SELECT count(DISTINCT h.opportunity_id) FROM opportunity_stage_history AS h JOIN opportunities AS o ON "
+        "o.id = h.opportunity_id WHERE h.stage = 'Closed Won' AND lower(replace(o.type, ' ', '_')) = 'new_business'"
+    )[0][0]
     m2s, s2cs = data["handoffs"]["marketing_to_sales"], data["handoffs"]["sales_to_cs"]
     assert (m2s["clocks"], s2cs["clocks"]) == (mqls, won)
     # a lead answered by a genuine action within 4 business hours: met; check one count independently
@@ -245,3 +249,19 @@ def test_bad_handoff(duck: Store) -> None:
 
     with pytest.raises(UsageError, match="not a handoff"):
         run_sla(duck, SPEC, handoffs=["nope"])
+
+
+def test_trigger_when_limits_the_clocks(duck: Store) -> None:
+    """The default spec's Sales -> CS trigger is new business only: an expansion's close opens no clock."""
+    users(duck)
+    opps = [
+        {"id": "crm:nb", "account_id": "crm:acc1", "stage": "Closed Won", "is_won": True, "type": "New Business"},
+        {"id": "crm:ex", "account_id": "crm:acc1", "stage": "Closed Won", "is_won": True, "type": "Expansion"},
+        {"id": "crm:un", "account_id": "crm:acc1", "stage": "Closed Won", "is_won": True},  # no type: unknown
+    ]
+    duck.insert_rows("opportunities", rows("opportunities", opps))
+    hist = [{"id": f"crm:h{o['id']}", "opportunity_id": o["id"], "stage": "Closed Won", "changed_at": ny(2026, 3, 2, 10)}
+            for o in opps]  # fmt: skip
+    duck.insert_rows("opportunity_stage_history", rows("opportunity_stage_history", hist))
+    run_sla(duck, SPEC, as_of=ny(2026, 3, 31, 12), handoffs=["sales_to_cs"], deliver=False)
+    assert [r[0] for r in duck.query("SELECT record_id FROM sla_clocks")] == ["crm:nb"]

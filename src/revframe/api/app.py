@@ -9,7 +9,7 @@ unknown fields are refused (422, naming the field); a body that is not JSON is a
 import json
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -61,12 +61,7 @@ def create_app(root: str = ".", store_url: str | None = None, *, deliver: bool =
         lifespan=lifespan,
     )
 
-    @app.middleware("http")
-    async def bounded_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY:
-            return _problem(413, f"the body is {int(length):,} bytes; the limit is {MAX_BODY:,}")
-        return await call_next(request)
+    app.add_middleware(BoundedBody, limit=MAX_BODY)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -187,6 +182,35 @@ def create_app(root: str = ".", store_url: str | None = None, *, deliver: bool =
         return _problem(exc.status_code, str(exc.detail), headers=exc.headers)
 
     return app
+
+
+class BoundedBody:
+    """Refuses bodies over ``limit`` bytes with 413: by Content-Length at once, and while reading a
+    chunked body (so a body without a length cannot get past the limit either)."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.limit:
+            await _problem(413, f"the body is {int(length):,} bytes; the limit is {self.limit:,}")(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Any:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise HTTPException(413, f"the body is over the limit of {self.limit:,} bytes")
+            return message
+
+        await self.app(scope, counted, send)
 
 
 def _problem(code: int, error: str, fields: list[dict[str, Any]] | None = None, headers: Any = None) -> JSONResponse:

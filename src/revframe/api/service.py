@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import queue
 import threading
 import time
 import uuid
@@ -36,9 +38,11 @@ if TYPE_CHECKING:
 
 REFRESH_SECONDS = 60.0
 OPEN_WAIT = 10.0
+POOL_SIZE = 4
 GMAIL = ("gmail.com", "googlemail.com")
 SERVER_INDEXES = (
     ("contacts", "email"),
+    ("contacts", "email_domain"),
     ("contacts", "owner_id"),
     ("contacts", "account_id"),
     ("routing_decisions", "decision_id"),
@@ -64,27 +68,30 @@ def mailbox(email: str | None) -> str | None:
 
 
 class Stores:
-    """Store connections for the server's threads.
+    """Store connections for the server's request threads.
 
-    PostgreSQL: one connection per thread, kept open. DuckDB (one writer process at a time): the
-    file is opened for each request and closed after it, one request at a time, so the CLI
-    (`revframe sla`, `revframe route`...) can use the same workspace while the server runs; a
-    request waits up to :data:`OPEN_WAIT` seconds for a CLI command to finish.
+    PostgreSQL: a pool of at most :data:`POOL_SIZE` connections per worker process (env
+    ``REVFRAME_POOL_SIZE``), opened on demand and reused; a request waits for a free one, so N
+    workers hold at most N x POOL_SIZE connections whatever the thread count. DuckDB (one writer
+    process at a time): the file is opened for each request and closed after it, one request at a
+    time, so the CLI (`revframe sla`, `revframe route`...) can use the workspace while the server
+    runs; a request waits up to :data:`OPEN_WAIT` seconds for a CLI command to finish.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool_size: int | None = None) -> None:
         self.url = url
         self.shared = not url.startswith(("postgresql://", "postgres://"))
-        self._local = threading.local()
+        self.size = pool_size or int(os.environ.get("REVFRAME_POOL_SIZE") or POOL_SIZE)
         self._lock = threading.RLock()
+        self._idle: queue.LifoQueue[Store] = queue.LifoQueue()
+        self._slots = threading.BoundedSemaphore(self.size)
         self._all: list[Store] = []
-        with self._lock:
-            first = self._open()
+        first = self._open()
         if self.shared:
             first.close()
         else:
-            self._local.store = first
             self._all.append(first)
+            self._idle.put(first)
 
     def _open(self) -> Store:
         deadline = time.monotonic() + OPEN_WAIT
@@ -109,13 +116,17 @@ class Stores:
                 finally:
                     store.close()
             return
-        mine: Store | None = getattr(self._local, "store", None)
-        if mine is None:
-            with self._lock:
-                mine = self._open()
-                self._all.append(mine)
-            self._local.store = mine
-        yield mine
+        with self._slots:  # at most `size` connections in use at once
+            try:
+                store = self._idle.get_nowait()
+            except queue.Empty:
+                store = self._open()
+                with self._lock:
+                    self._all.append(store)
+            try:
+                yield store
+            finally:
+                self._idle.put(store)
 
     def close(self) -> None:
         for s in self._all:
@@ -215,9 +226,16 @@ class LeadService:
         """An existing person the lead duplicates: (id, owner), or None."""
         key = mailbox(email)
         if key:
+            # every stored address of the same mailbox: the same domain, and a local part that starts like this
+            # one (a plus-tag may follow); Gmail ignores dots, so there only the first letter is certain
+            local, _, domain = key.partition("@")
+            start = local[:1] if domain == "gmail.com" else local
+            prefix = start.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            domains = list(GMAIL) if domain == "gmail.com" else [nz.email_domain(email)] * 2
+            where, params = "email_domain IN (?, ?) AND email LIKE ? ESCAPE '\\'", [*domains, prefix]
             rows = store.query(
-                "SELECT id, owner_id, email FROM contacts WHERE email IN (?, ?) ORDER BY record_type DESC, id",
-                [email, key],
+                f"SELECT id, owner_id, email FROM contacts WHERE email = ? OR ({where}) ORDER BY record_type DESC, id",
+                [email, *params],
             )
             for r in rows:
                 if mailbox(r[2]) == key:

@@ -51,12 +51,14 @@ SUBJECTS = [
     "QBR",
     "Onboarding check-in",
     "Renewal review",
+    "Onboarding kickoff",
 ]
 _CALL_S = np.arange(0, 6)
 _EMAIL_S = np.arange(6, 12)
 _TASK_S = np.arange(18, 22)
 _MEET_OPP = np.arange(22, 27)
 _MEET_CS = np.array([27, 28, 29])
+_KICKOFF = 30
 
 
 class _Acts:
@@ -221,6 +223,8 @@ def build(ch: Chunk) -> tuple[dict[str, object] | None, dict[str, object] | None
             [kind == MEETING, kind == CALL], [g.choice(_MEET_CS, m), g.choice(_CALL_S, m)], g.choice(_EMAIL_S, m)
         )
         acts.add(who[idx], acc[idx], acc[idx], owner[idx], t, kind, subj, False, lo[idx])
+    if ch.won:
+        _kickoffs(ch, acts, user_tz)
     a = acts.concat()
     if a is None:
         return None, None
@@ -231,6 +235,25 @@ def build(ch: Chunk) -> tuple[dict[str, object] | None, dict[str, object] | None
     return _tasks(ch, {k: v[~is_event] for k, v in a.items()}, user_ids), _events(
         ch, {k: v[is_event] for k, v in a.items()}, user_ids
     )
+
+
+def _kickoffs(ch: Chunk, acts: _Acts, tz: np.ndarray) -> None:
+    """The CSM's onboarding kickoff after each new customer's close (the Sales -> CS handoff's action).
+
+    Most are held within two days of the close; a quarter within the week after; the rest weeks
+    late. Drawn from their own stream so the rest of the company stays as it was.
+    """
+    g = np.random.default_rng([ch.w.seed, ch.index, 29])
+    acc = np.array([a.id.encode() for a, _c, _m in ch.won], dtype="S18")
+    who = np.array([(a.contacts[0][0] if a.contacts else "").encode() for a, _c, _m in ch.won], dtype="S18")
+    close = np.array([c for _a, c, _m in ch.won], dtype=np.int64)
+    csm = np.array([m for _a, _c, m in ch.won], dtype=np.int64)
+    band = g.choice(3, acc.shape[0], p=[0.55, 0.25, 0.2])
+    lo_h, hi_h = np.array([1, 48, 168])[band], np.array([30, 168, 720])[band]
+    t = close + ((lo_h + g.random(acc.shape[0]) * (hi_h - lo_h)) * 3600).astype(np.int64)
+    keep = t <= AS_OF
+    t = _snap(g, t[keep], tz[csm[keep]], close[keep] + 3600, np.full(int(keep.sum()), AS_OF))
+    acts.add(who[keep], acc[keep], acc[keep], csm[keep], t, MEETING, _KICKOFF, False, close[keep])
 
 
 def _tasks(ch: Chunk, a: dict[str, np.ndarray], user_ids: np.ndarray) -> dict[str, object] | None:

@@ -66,6 +66,7 @@ class Chunk:
         self.touch_fixed: list[tuple] = []  # (lead, contact, campaign idx, t)
         self.touch_random: list[tuple] = []  # (lead, contact, region idx, lo, hi, n)
         self.customers: list[tuple] = []  # customer intervals for tickets and usage
+        self.won: list[tuple] = []  # (account, new-business close, CSM index): onboarding kickoffs
         self.opps: list[Opp] = []
         self.orphan_companies: list[tuple[Company, int]] = []
         n_days = world.scale.demand_days_per_account * n_accounts + 64

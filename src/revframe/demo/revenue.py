@@ -230,6 +230,7 @@ def customer_life(ch: Chunk, acc: AccountState, nb: Opp) -> int | None:
     seats = max(3, int(round(products[PRODUCTS[0]] / _SEAT_PRICE[co.currency]))) if PRODUCTS[0] in products else 3
     feats = [FEATURES[PRODUCTS.index(p)] for p in products if p in PRODUCTS]
     ch.customers.append((acc, first_start(motions), churn, seats, feats, csm.idx, expanded))
+    ch.won.append((acc, nb.close, csm.idx))
     return churn
 
 

@@ -81,7 +81,7 @@ class Params:
 
 @dataclass
 class Subject:
-    """Where a condition is evaluated: for a person (``c``, a contacts row) or an account (``a``)."""
+    """Where a condition is evaluated: a person (``c``, a contacts row), an account (``a``), an opportunity (``o``)."""
 
     subject: str
     as_of: datetime
@@ -90,15 +90,15 @@ class Subject:
 
     @property
     def person(self) -> str | None:
-        return "c.id" if self.subject == "contacts" else None
+        return {"contacts": "c.id", "opportunities": "o.contact_id"}.get(self.subject)
 
     @property
     def account(self) -> str:
-        return "c.account_id" if self.subject == "contacts" else "a.id"
+        return {"contacts": "c.account_id", "opportunities": "o.account_id"}.get(self.subject, "a.id")
 
     @property
     def alias(self) -> str:
-        return "c" if self.subject == "contacts" else "a"
+        return {"contacts": "c", "opportunities": "o"}.get(self.subject, "a")
 
     def ts(self, value: datetime) -> str:
         return f"CAST({self.sql.p(value)} AS TIMESTAMPTZ)"

@@ -71,6 +71,13 @@ def _first(sql: str) -> str:
     )
 
 
+def _when(h: Handoff, subject: str, p: Params, as_of: datetime) -> str:
+    """`` AND`` the trigger's ``when`` on the triggering record (an opportunity ``o`` or a person ``c``)."""
+    if h.trigger.when is None:
+        return ""
+    return f" AND COALESCE({condition_sql(h.trigger.when, Subject(subject, as_of, p, set()))}, FALSE)"
+
+
 def trigger_sql(spec: Spec, h: Handoff, p: Params, as_of: datetime, record: str | None = None) -> str | None:
     """``SELECT object, record_id, owner_id, started_at``: records whose trigger fired and have no clock yet."""
     ev, upto = h.trigger.event, f"CAST({p.p(as_of)} AS TIMESTAMPTZ)"
@@ -91,6 +98,7 @@ def trigger_sql(spec: Spec, h: Handoff, p: Params, as_of: datetime, record: str 
             "x.changed_at AS started_at FROM opportunity_stage_history AS x JOIN opportunities AS o "
             f"ON o.id = x.opportunity_id LEFT JOIN accounts AS a ON a.id = o.account_id "
             f"WHERE {KEY.format('x.stage')} IN ({listed}) AND x.changed_at IS NOT NULL"
+            + _when(h, "opportunities", p, as_of)
         )
     elif ev in ("stage_entered", "recycled", "disqualified"):
         if ev == "stage_entered":
@@ -104,11 +112,13 @@ def trigger_sql(spec: Spec, h: Handoff, p: Params, as_of: datetime, record: str 
         sql = _first(
             "SELECT 'contacts' AS object, e.record_id, c.owner_id, e.occurred_at AS started_at "
             f"FROM lifecycle_events AS e JOIN contacts AS c ON c.id = e.record_id "
-            f"WHERE e.object = 'contacts' AND {where}"
+            f"WHERE e.object = 'contacts' AND {where}{_when(h, 'contacts', p, as_of)}"
         )
     else:
         return None
     only = f" AND t.record_id = CAST({p.p(record)} AS VARCHAR)" if record else ""
+    if ev == "owner_assigned" and h.trigger.when is not None:
+        only += f" AND EXISTS (SELECT 1 FROM contacts AS c WHERE c.id = t.record_id{_when(h, 'contacts', p, as_of)})"
     return (
         f"SELECT t.object, t.record_id, t.owner_id, CAST(t.started_at AS TIMESTAMPTZ) AS started_at FROM ({sql}) AS t "
         f"WHERE t.started_at <= {upto}{only} AND NOT EXISTS (SELECT 1 FROM sla_clocks AS k WHERE k.handoff_id = "
