@@ -260,7 +260,8 @@ def test_trigger_when_limits_the_clocks(duck: Store) -> None:
         {"id": "crm:un", "account_id": "crm:acc1", "stage": "Closed Won", "is_won": True},  # no type: unknown
     ]
     duck.insert_rows("opportunities", rows("opportunities", opps))
-    hist = [{"id": f"crm:h{o['id']}", "opportunity_id": o["id"], "stage": "Closed Won", "changed_at": ny(2026, 3, 2, 10)}
+    closed = ny(2026, 3, 2, 10)
+    hist = [{"id": f"crm:h{o['id']}", "opportunity_id": o["id"], "stage": "Closed Won", "changed_at": closed}
             for o in opps]  # fmt: skip
     duck.insert_rows("opportunity_stage_history", rows("opportunity_stage_history", hist))
     run_sla(duck, SPEC, as_of=ny(2026, 3, 31, 12), handoffs=["sales_to_cs"], deliver=False)
