@@ -13,6 +13,7 @@ from revframe import UsageError, Workspace
 from revframe.demo import generate_company
 from revframe.framework import default_spec_text, load_spec_text
 from revframe.process.lifecycle import evaluate_lifecycle, transition_kind
+from revframe.quality.scan import list_issues
 from revframe.store import Store
 from tests.cli.test_cli import revframe
 from tests.quality.test_match_batch import rows
@@ -124,6 +125,9 @@ def test_lifecycle_on_every_engine(engine_store: Store) -> None:
     assert (obj, rec, rule, severity, value) == ("contacts", "salesforce:back", "lifecycle_transition", "error",
                                                  "sql -> mql")  # fmt: skip
     assert "allowed_backward" in message
+    scan_id, listed = list_issues(store, scan="lifecycle")  # what `revframe quality issues --scan lifecycle` shows
+    assert scan_id == second.scan_id and [(i["record_id"], i["value"]) for i in listed] == [("salesforce:back",
+                                                                                            "sql -> mql")]  # fmt: skip
 
     # idempotent: the same data and as-of record nothing new
     before = store.query("SELECT count(*) FROM lifecycle_events")[0][0]

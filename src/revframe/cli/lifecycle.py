@@ -50,6 +50,9 @@ def lifecycle(
     emit_rows(stages or [{"object": "-", "stage": "no records", "records": 0}], title="Stages")
     emit_rows(moves or [{"object": "-", "kind": "nothing changed", "rows": 0}], title="Transitions recorded")
     if report.issues:
-        say(f"{report.issues:,} forbidden move(s) written as quality issues (scan id {report.scan_id}).")
+        say(
+            f"{report.issues:,} forbidden move(s) written as quality issues "
+            "(`revframe quality issues --scan lifecycle`)."
+        )
     for note in report.notes:
         say(f"[dim]note: {note}[/dim]")

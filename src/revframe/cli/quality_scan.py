@@ -101,12 +101,20 @@ def issues_command(
     ] = None,
     severity: Annotated[str | None, typer.Option(help="Only this severity: error, warning or info.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many findings.")] = 50,
+    scan: Annotated[
+        str | None,
+        typer.Option(help="This scan id, or 'lifecycle' for the forbidden moves of the latest `revframe lifecycle`."),
+    ] = None,
 ) -> None:
-    """List the findings of the latest quality scan, errors first."""
+    """List the findings of the latest quality scan (or of --scan), errors first."""
     ws = workspace()
-    scan_id, found = list_issues(ws.store, objects=objects, rules=rules, severity=severity, limit=limit)
+    scan_id, found = list_issues(ws.store, objects=objects, rules=rules, severity=severity, limit=limit, scan=scan)
     if scan_id is None:
-        say("No quality scan yet; run `revframe quality scan` first.")
+        say(
+            "No lifecycle findings yet."
+            if scan == "lifecycle"
+            else "No quality scan yet; run `revframe quality scan` first."
+        )
         if STATE.format is Format.json:
             emit_json({"scan_id": None, "issues": []})
         return

@@ -199,9 +199,19 @@ def list_issues(
     rules: list[str] | None = None,
     severity: str | None = None,
     limit: int = 50,
+    scan: str | None = None,
 ) -> tuple[str | None, list[dict[str, Any]]]:
-    """Findings of the latest scan (worst first): the scan id and up to ``limit`` findings."""
-    scan_id = latest_scan_id(store)
+    """Findings of the latest scan, or of ``scan`` (worst first): the scan id and up to ``limit`` findings.
+
+    ``scan`` is a scan id, or ``lifecycle`` for the latest lifecycle run's forbidden moves.
+    """
+    if scan == "lifecycle":
+        rows = store.query(
+            "SELECT scan_id FROM quality_issues WHERE scan_id LIKE 'lifecycle-%' ORDER BY found_at DESC LIMIT 1"
+        )
+        scan_id = rows[0][0] if rows else None
+    else:
+        scan_id = scan or latest_scan_id(store)
     if scan_id is None:
         return None, []
     where, params = ["scan_id = ?"], [scan_id]
