@@ -170,7 +170,7 @@ def create_app(root: str = ".", store_url: str | None = None, *, deliver: bool =
     def sla_breaches(
         key: Annotated[ApiKey, Depends(needs("sla.read"))], team: str | None = None, limit: int = 100
     ) -> list[dict[str, Any]]:
-        """SLA legs past due: open ones first, with their owner, team and how late they are."""
+        """SLA legs past due, the most recently due first, with their owner, team and how late they are."""
         from revframe.process.sla import breaches
 
         with state["stores"].use() as store:
