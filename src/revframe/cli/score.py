@@ -35,10 +35,11 @@ def score(
 ) -> None:
     """Score people: fit to the ICP, decayed engagement, total, grade (A1-D4), MQL, and the reasons.
 
-    Each run writes one lead_scores row per person. The lifecycle's score criteria then compare the
-    latest rules run. --model predictive trains a logistic regression on who reached SQL (first-30-day
-    signals only), records it in scoring_models with its holdout AUC, Brier score and calibration,
-    and scores everyone with its probability. See docs/process/scoring.md.
+    Each run writes one lead_scores row per person, which becomes that person's current score; the
+    lifecycle's score criteria compare the current rules score. --model predictive trains a logistic
+    regression on who reached SQL (first-30-day signals only), records it in scoring_models with its
+    holdout AUC, Brier score and calibration, and scores everyone with its probability. See
+    docs/process/scoring.md.
     """
     ws = workspace()
     report = score_people(ws.store, ws.spec, ids=ids or None, as_of=as_of, model=model.value)

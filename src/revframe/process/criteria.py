@@ -28,10 +28,9 @@ from revframe.quality.scan_rules import allowed_key
 from revframe.store.schema import TABLES
 
 SCORE_NOTE = (
-    "score criteria compare the person's score in the latest `revframe score` run (model rules): "
-    "until scores exist they are never met; accounts have no score"
+    "score criteria compare the person's current score (their latest `revframe score`, model rules): "
+    "a person never scored does not meet them; accounts have no score"
 )
-_LATEST_SCORES = "(SELECT run_id FROM lead_scores WHERE model = 'rules' ORDER BY scored_at DESC, run_id DESC LIMIT 1)"
 UNKNOWN = "CAST(NULL AS BOOLEAN)"
 
 EVENT_LINKS: dict[str, tuple[str, str]] = {
@@ -196,17 +195,16 @@ def condition_sql(cond: Any, ctx: Subject) -> str:
     if isinstance(cond, NotOf):
         return f"(NOT {condition_sql(cond.not_, ctx)})"
     if isinstance(cond, ScoreCondition):
-        # the latest rules run is found by the query itself (this compiler has no store at hand);
-        # with no scores yet the criterion stays unknown, as before scoring existed
+        # the person's current score (their latest rules score); unknown for a person never scored
         ctx.notes.add(SCORE_NOTE)
         if ctx.person is None:
             return UNKNOWN
         x = ctx.sql.alias()
-        has = (
-            f"EXISTS (SELECT 1 FROM lead_scores AS {x} WHERE {x}.contact_id = {ctx.person} "
-            f"AND {x}.run_id = {_LATEST_SCORES} AND {x}.{cond.score} {_OPS[cond.op]} {float(cond.value)!r})"
+        current = (
+            f"(SELECT max({x}.{cond.score}) FROM lead_scores AS {x} WHERE {x}.contact_id = {ctx.person} "
+            f"AND {x}.model = 'rules' AND {x}.is_current)"
         )
-        return f"(CASE WHEN {_LATEST_SCORES} IS NULL THEN {UNKNOWN} ELSE {has} END)"
+        return f"({current} {_OPS[cond.op]} {float(cond.value)!r})"
     if isinstance(cond, FieldCondition):
         return _field_sql(cond, ctx)
     if isinstance(cond, EventCondition):

@@ -301,7 +301,7 @@ def train_predictive(
                 )
             ],  # fmt: skip
         )
-        write_scores(store, spec, run_id, "predictive", scores, now)
+        write_scores(store, spec, run_id, "predictive", scores, now, every=ids is None)
     base = build_report(spec, run_id, when, "predictive", scores, ids is not None)
     return PredictiveReport(
         **{k: getattr(base, k) for k in base.__dataclass_fields__},

@@ -334,7 +334,22 @@ def new_run_id(prefix: str) -> str:
     return f"{prefix}-{datetime.now(UTC):%Y%m%dT%H%M%S}Z-{uuid.uuid4().hex[:6]}"
 
 
-def write_scores(store: Store, spec: Spec, run_id: str, model: str, scores: list[PersonScore], now: datetime) -> None:
+def write_scores(
+    store: Store, spec: Spec, run_id: str, model: str, scores: list[PersonScore], now: datetime, *, every: bool = False
+) -> None:
+    """Append the scores as the people's current ones (``every``: the run scored every person)."""
+    model_is = f"{{t}}.model = {lit(model)}"
+    if every:
+        store.update_from("lead_scores", "is_current", "model", "SELECT ? AS k, FALSE AS v", [model])
+    elif scores:
+        ids = [s.contact_id for s in scores]
+        for i in range(0, len(ids), 1000):
+            chunk = ids[i : i + 1000]
+            store.update_from(
+                "lead_scores", "is_current", "contact_id",
+                f"SELECT DISTINCT contact_id AS k, FALSE AS v FROM lead_scores WHERE contact_id IN "
+                f"({', '.join('?' * len(chunk))})", chunk, where=model_is,
+            )  # fmt: skip
     store.insert_rows(
         "lead_scores",
         [
@@ -351,6 +366,7 @@ def write_scores(store: Store, spec: Spec, run_id: str, model: str, scores: list
                 json.dumps(s.reasons, ensure_ascii=False),
                 now,
                 spec.version,
+                True,
             )  # fmt: skip
             for s in scores
         ],
@@ -429,5 +445,5 @@ def score_people(
     countries = icp_countries(spec)
     scores = [score_person(spec, countries, row) for _, row in sorted(people.items())]
     with store.transaction():
-        write_scores(store, spec, run_id, model, scores, now)
+        write_scores(store, spec, run_id, model, scores, now, every=ids is None)
     return build_report(spec, run_id, when, model, scores, ids is not None)

@@ -142,15 +142,23 @@ class Store(ABC):
         self.execute(f"INSERT INTO {table} ({cols}) {select_sql}", params)
 
     def update_from(
-        self, table: str, column: str, match: str, source_sql: str, params: Sequence[Any] | None = None
+        self,
+        table: str,
+        column: str,
+        match: str,
+        source_sql: str,
+        params: Sequence[Any] | None = None,
+        where: str | None = None,
     ) -> None:
         """Set ``table.column`` to ``v`` where ``table.match`` equals ``k``, for each row ``(k, v)``.
 
         ``source_sql`` selects two columns named ``k`` and ``v``, unique on ``k``; rows of
-        ``table`` with no ``k`` are left alone.
+        ``table`` with no ``k`` are left alone. ``where`` (no parameters; ``{t}`` is the target table)
+        limits the rows updated further, e.g. ``"{t}.model = 'rules'"``.
         """
+        extra = f" AND ({where.format(t=table)})" if where else ""
         self.execute(
-            f"UPDATE {table} SET {column} = _src.v FROM ({source_sql}) AS _src WHERE {table}.{match} = _src.k",
+            f"UPDATE {table} SET {column} = _src.v FROM ({source_sql}) AS _src WHERE {table}.{match} = _src.k{extra}",
             params,
         )
 

@@ -541,6 +541,7 @@ TABLES: dict[str, Table] = {
                 C("reasons", "json", doc="the top contributions: factor, points, detail"),
                 C("scored_at", "timestamp"),
                 C("framework_version"),
+                C("is_current", "bool", doc="the person's latest score of this model (what criteria compare)"),
             ),
             system=True,
         ),

@@ -223,13 +223,20 @@ class SparkStore(Store):
             self.insert_rows(table, rows)
 
     def update_from(
-        self, table: str, column: str, match: str, source_sql: str, params: Sequence[Any] | None = None
+        self,
+        table: str,
+        column: str,
+        match: str,
+        source_sql: str,
+        params: Sequence[Any] | None = None,
+        where: str | None = None,
     ) -> None:
         src = render(source_sql, self.dialect)
         if not self._query(f"SELECT 1 FROM {table} AS t JOIN ({src}) AS _src ON t.{match} = _src.k LIMIT 1", params):
             return
+        hit = "_src.k IS NOT NULL" + (f" AND ({render(where.format(t='t'), self.dialect)})" if where else "")
         cols = ", ".join(
-            f"CASE WHEN _src.k IS NOT NULL THEN _src.v ELSE t.{c} END AS {c}" if c == column else f"t.{c}"
+            f"CASE WHEN {hit} THEN _src.v ELSE t.{c} END AS {c}" if c == column else f"t.{c}"
             for c in TABLES[table].column_names
         )
         self._views_for(f"{table} {src}")
