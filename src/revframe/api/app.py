@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
+import psycopg
 from fastapi import Depends, FastAPI, HTTPException, Request, Response, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -22,7 +23,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from revframe import __version__
 from revframe.api.keys import ApiKey, KeyChecker
 from revframe.api.schemas import ActivityIn, ActivityOut, LeadIn, LeadOut, Problem
-from revframe.api.service import LeadService, Stores
+from revframe.api.service import LeadService, Stores, StoreUnavailable
 from revframe.errors import RevframeError
 
 MAX_BODY = 64 * 1024
@@ -80,7 +81,14 @@ def create_app(root: str = ".", store_url: str | None = None, *, deliver: bool =
 
     @app.exception_handler(RevframeError)
     async def revframe_error(request: Request, exc: RevframeError) -> JSONResponse:
+        if isinstance(exc, StoreUnavailable):
+            return _problem(503, f"the store is unavailable, nothing was stored; send it again ({exc})", retry=True)
         return _problem(400, str(exc))
+
+    @app.exception_handler(psycopg.OperationalError)
+    async def store_down(request: Request, exc: psycopg.OperationalError) -> JSONResponse:
+        log.warning("store error: %s", exc)
+        return _problem(503, "the store is unavailable, nothing was stored; send it again", retry=True)
 
     def service() -> LeadService:
         return state["service"]  # type: ignore[no-any-return]
@@ -213,7 +221,11 @@ class BoundedBody:
         await self.app(scope, counted, send)
 
 
-def _problem(code: int, error: str, fields: list[dict[str, Any]] | None = None, headers: Any = None) -> JSONResponse:
+def _problem(
+    code: int, error: str, fields: list[dict[str, Any]] | None = None, headers: Any = None, retry: bool = False
+) -> JSONResponse:
+    if retry:
+        headers = {**(headers or {}), "Retry-After": "1"}
     return JSONResponse({"error": error, "fields": fields or []}, status_code=code, headers=headers)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import queue
 import threading
@@ -26,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 from revframe.api.schemas import ActivityIn, LeadIn, LeadOut
 from revframe.errors import RevframeError
 from revframe.ingest import normalize as nz
-from revframe.process.criteria import Params, Subject, condition_sql
-from revframe.process.routing import Decision, Router, route_one, write_decisions
+from revframe.process.reps import load_reps
+from revframe.process.routing import NO_MATCH_SQL, Decision, Router, load_facts, route_one, write_decisions
 from revframe.quality.match import AccountMatcher, Match
 from revframe.quality.scan_rules import allowed_key
 from revframe.store import TABLES, open_store
@@ -36,7 +37,8 @@ if TYPE_CHECKING:
     from revframe.framework import Spec
     from revframe.store import Store
 
-REFRESH_SECONDS = 60.0
+REFRESH_SECONDS = 300.0
+log = logging.getLogger("revframe.api")
 OPEN_WAIT = 10.0
 POOL_SIZE = 4
 GMAIL = ("gmail.com", "googlemail.com")
@@ -65,6 +67,10 @@ def mailbox(email: str | None) -> str | None:
     if domain in GMAIL:
         local, domain = local.replace(".", ""), "gmail.com"
     return f"{local}@{domain}" if local else None
+
+
+class StoreUnavailable(RevframeError):
+    """The store cannot take the request now (no connection, too many clients): answer 503, try again."""
 
 
 class Stores:
@@ -101,7 +107,7 @@ class Stores:
                 break
             except RevframeError as e:
                 if "lock" not in str(e).lower() or time.monotonic() > deadline:
-                    raise
+                    raise StoreUnavailable(str(e)) from e
                 time.sleep(0.05)
         store.migrate()
         return store
@@ -142,32 +148,50 @@ def ensure_indexes(store: Store) -> None:
 
 
 class LeadService:
-    """Holds what every request reuses: the spec, the account matcher and the reps (refreshed every minute)."""
+    """Holds what every request reuses: the spec, the account matcher and the reps.
+
+    They are rebuilt every :data:`REFRESH_SECONDS` (env ``REVFRAME_REFRESH_SECONDS``) in a
+    background thread and swapped in whole, so no request waits for a rebuild; accounts and users
+    loaded since are seen at the next one.
+    """
 
     def __init__(self, spec: Spec, stores: Stores) -> None:
         self.spec = spec
         self.stores = stores
+        self.every = float(os.environ.get("REVFRAME_REFRESH_SECONDS") or REFRESH_SECONDS)
         self._loaded = 0.0
-        self._refresh_lock = threading.Lock()
-        self.matcher: AccountMatcher
-        self.router: Router
+        self._refreshing = threading.Lock()
         with stores.use() as store:
-            ensure_indexes(store)
-            self.refresh(store)
+            try:
+                ensure_indexes(store)
+            except Exception as e:  # another worker creating the same index at the same moment
+                log.info("indexes: %s", e)
+            self.matcher, self.router = self._build(store)
+        self._loaded = time.monotonic()
 
-    def refresh(self, store: Store, force: bool = True) -> None:
-        if not force and time.monotonic() - self._loaded < REFRESH_SECONDS:
+    def _build(self, store: Store) -> tuple[AccountMatcher, Router]:
+        return AccountMatcher.from_store(store, self.spec), Router(self.spec, load_reps(store, self.spec), None, {})
+
+    def maybe_refresh(self) -> None:
+        """Start a background rebuild when the matcher and reps are older than the refresh interval."""
+        if time.monotonic() - self._loaded < self.every or not self._refreshing.acquire(blocking=False):
             return
-        with self._refresh_lock:
-            if not force and time.monotonic() - self._loaded < REFRESH_SECONDS:
-                return
-            self.matcher = AccountMatcher.from_store(store, self.spec)
-            self.router = Router.from_store(store, self.spec)
+        threading.Thread(target=self._rebuild, name="revframe-refresh", daemon=True).start()
+
+    def _rebuild(self) -> None:
+        try:
+            with self.stores.use() as store:
+                built = self._build(store)
+            self.matcher, self.router = built  # each a whole snapshot; a request may pair a new one with an old one
+        except Exception as e:  # keep serving with what was loaded; try again at the next interval
+            log.warning("refreshing the account matcher and reps failed: %s", e)
+        finally:
             self._loaded = time.monotonic()
+            self._refreshing.release()
 
     # --- leads -------------------------------------------------------------------------------------
     def create_lead(self, store: Store, lead: LeadIn) -> LeadOut:
-        self.refresh(store, force=False)
+        self.maybe_refresh()
         now = datetime.now(UTC)
         ctx = nz.Context(default_region=self.spec.company.default_phone_region)
         email = nz.email(lead.email, ctx) if lead.email else None
@@ -210,11 +234,28 @@ class LeadService:
                 if isinstance(match, Match) else {"account_id": None, "reason": match.reason}
             )  # fmt: skip
             score = self._score(store, contact_id, now)
-            decision = route_one(store, self.spec, self.router, contact_id, match=match_out)  # timed under the lock
+            # one query for what routing needs and what the clock needs (the MQL stage, priority SLAs), read
+            # before the routing lock: the lock is held only to pick, write the decision and open the clock
+            handoff = next((h for h in self.spec.handoffs if h.trigger.event == "owner_assigned"), None)
+            asked = self._questions(handoff)
+            account = match_out.get("account_id")
+            found = load_facts(
+                store, self.spec, "c0.id = ?", [contact_id],
+                "SELECT CAST(? AS VARCHAR) AS k, CAST(? AS VARCHAR) AS v" if account else NO_MATCH_SQL,
+                [contact_id, account] if account else [], now, asked,
+            )  # fmt: skip
+            facts = found[0]
+            is_mql = bool(score and score.get("is_mql")) or facts.extra.get("mql") is True
+            decision = route_one(store, self.spec, self.router, contact_id, match=match_out, facts=facts)
             clock = None
-            is_mql = bool(score and score.get("is_mql")) or self.stage_holds(store, contact_id, "mql", now)
-            if decision.assigned_to and is_mql:
-                clock = self._open_clock(store, contact_id, decision, now)
+            if decision.assigned_to and is_mql and handoff is not None:
+                from revframe.process.sla import open_clock
+
+                priority = [facts.extra.get(f"priority:{ps.id}") is True for ps in handoff.priority_slas]
+                clock = open_clock(
+                    store, self.spec, handoff.id, "contacts", contact_id, decision.assigned_to, now,
+                    reps=self.router.reps, priority=priority,
+                )  # fmt: skip
             elif decision.assigned_to:
                 notes.append("not an MQL yet: no SLA clock opened (it opens when the lead becomes an MQL)")
         return LeadOut(
@@ -276,29 +317,18 @@ class LeadService:
         person = report.scores.get(contact_id)
         return asdict(person) if person else None
 
-    def stage_holds(self, store: Store, contact_id: str, stage_id: str, now: datetime) -> bool:
-        """Whether a lifecycle stage's entry criteria hold for one person now."""
+    def _questions(self, handoff: Any) -> dict[str, Any]:
+        """The conditions a new lead's answer needs besides routing: the MQL stage, the handoff's priority SLAs."""
+        asked: dict[str, Any] = {}
         try:
-            stage = self.spec.lifecycle.stage(stage_id)
+            mql = self.spec.lifecycle.stage(handoff.from_stage if handoff and handoff.from_stage else "mql")
         except KeyError:
-            return False
-        if stage.entry_criteria is None:
-            return False
-        ctx = Subject("contacts", now, Params(), set())
-        cond = condition_sql(stage.entry_criteria, ctx)
-        sql, params = ctx.sql.render(
-            f"SELECT COALESCE({cond}, FALSE) FROM contacts AS c WHERE c.id = {ctx.sql.p(contact_id)}"
-        )
-        rows = store.query(sql, params)
-        return bool(rows and rows[0][0])
-
-    def _open_clock(self, store: Store, contact_id: str, decision: Decision, now: datetime) -> dict[str, Any] | None:
-        handoff = next((h for h in self.spec.handoffs if h.trigger.event == "owner_assigned"), None)
-        if handoff is None:
-            return None
-        from revframe.process.sla import open_clock
-
-        return open_clock(store, self.spec, handoff.id, "contacts", contact_id, decision.assigned_to, now)
+            mql = None
+        if mql is not None and mql.entry_criteria is not None:
+            asked["mql"] = mql.entry_criteria
+        for ps in handoff.priority_slas if handoff else []:
+            asked[f"priority:{ps.id}"] = ps.when
+        return asked
 
     # --- activities ---------------------------------------------------------------------------------
     def log_activity(self, store: Store, act: ActivityIn) -> tuple[str, list[dict[str, Any]]]:

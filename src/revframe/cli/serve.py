@@ -38,7 +38,10 @@ def serve(
             f"--workers {workers}: several workers need a PostgreSQL store (--store postgresql://...); "
             "the DuckDB file takes one writer process"
         )
+    from revframe.api.service import ensure_indexes
+
     ws.store.migrate()
+    ensure_indexes(ws.store)  # once, before the workers start (they would race to create them)
     ws.close()
     os.environ["REVFRAME_WORKSPACE"] = str(ws.root)
     os.environ["REVFRAME_STORE"] = store_url

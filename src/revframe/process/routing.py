@@ -61,6 +61,8 @@ class Facts:
     account: dict[str, Any] | None
     when: dict[str, bool | None]
     match: dict[str, Any] | None = None
+    extra: dict[str, bool | None] = field(default_factory=dict)
+    """Other conditions the caller asked about in the same query (the server: MQL, priority SLAs)."""
 
 
 @dataclass
@@ -149,11 +151,17 @@ def load_facts(
     matched_sql: str,
     matched_params: list[Any],
     as_of: datetime | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> list[Facts]:
-    """Facts of the people ``where`` selects (on ``c0``); ``matched_sql`` gives (k = person, v = account)."""
+    """Facts of the people ``where`` selects (on ``c0``); ``matched_sql`` gives (k = person, v = account).
+
+    ``extra`` names more conditions to evaluate for each person in the same query (``Facts.extra``).
+    """
     rules = spec.routing.rules if spec.routing else []
+    asked = list((extra or {}).items())
     ctx = Subject("contacts", as_of or datetime.now(UTC), Params(), set())
     flags = [condition_sql(r.when, ctx) if r.when is not None else "TRUE" for r in rules]
+    flags += [condition_sql(cond, ctx) for _, cond in asked]
     flag_sql = "".join(f", {f} AS w{i}" for i, f in enumerate(flags))
     acc = ", ".join(f"a.{c} AS a_{c}" for c in _ACCOUNT_COLS)
     inner = (
@@ -171,7 +179,8 @@ def load_facts(
     for r in store.query(sql, bound):
         account = dict(zip(_ACCOUNT_COLS, r[5 : 5 + n], strict=True)) if r[5] else None
         when = {rule.id: r[5 + n + i] for i, rule in enumerate(rules)}
-        out.append(Facts(r[0], r[1], r[2], r[3], account, when))
+        more = {name: r[5 + n + len(rules) + i] for i, (name, _) in enumerate(asked)}
+        out.append(Facts(r[0], r[1], r[2], r[3], account, when, extra=more))
     return out
 
 
@@ -467,6 +476,12 @@ def write_decisions(store: Store, spec: Spec, decisions: list[Decision], run_id:
     if not decisions:
         return
     store.insert_rows("routing_decisions", [d.row(run_id, spec.version) for d in decisions])
+    if len(decisions) == 1:  # the server's path: one record, by its id
+        if decisions[0].assigned_to:
+            store.execute(
+                "UPDATE contacts SET owner_id = ? WHERE id = ?", [decisions[0].assigned_to, decisions[0].contact_id]
+            )
+        return
     store.update_from(
         "contacts",
         "owner_id",
@@ -616,6 +631,7 @@ def route_one(
     at: datetime | None = None,
     exclude: set[str] | None = None,
     note: str | None = None,
+    facts: Facts | None = None,
 ) -> Decision:
     """Route one person now (the server's path): decide under the routing lock and write, in one transaction.
 
@@ -627,16 +643,18 @@ def route_one(
     matched = "SELECT CAST(? AS VARCHAR) AS k, CAST(? AS VARCHAR) AS v" if account else NO_MATCH_SQL
     mparams = [contact_id, account] if account else []
     with store.transaction():
+        if facts is None:  # the record's facts do not depend on the counters: read them before the lock
+            found = load_facts(store, spec, "c0.id = ?", [contact_id], matched, mparams, at)
+            if not found:
+                raise KeyError(contact_id)
+            facts = found[0]
         store.lock(ROUTING_LOCK)
         at = at or datetime.now(UTC)  # after the lock: a worker that waited decides later, and its time says so
-        facts = load_facts(store, spec, "c0.id = ?", [contact_id], matched, mparams, at)
-        if not facts:
-            raise KeyError(contact_id)
         fresh = Router(spec, router.reps, None, load_state(store), store)
         if exclude:
             fresh.reps = {k: v for k, v in fresh.reps.items() if k not in exclude}
-        facts[0].match = match
-        decision = fresh.decide(facts[0], at)
+        facts.match = match
+        decision = fresh.decide(facts, at)
         if note:
             decision.rule_path.insert(0, {"rule": "reassign", "strategy": None, "matched": True, "why": note})
         write_decisions(store, spec, [decision], f"api-{decision.decision_id[:12]}")

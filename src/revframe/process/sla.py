@@ -257,25 +257,29 @@ def run_sla(
 
 
 def open_clock(store: Store, spec: Spec, handoff_id: str, object: str, record_id: str, owner_id: str | None,
-               started_at: datetime, *, team: str | None = None) -> dict[str, Any]:  # fmt: skip
+               started_at: datetime, *, team: str | None = None, reps: dict[str, Rep] | None = None,
+               priority: list[bool] | None = None) -> dict[str, Any]:  # fmt: skip
     """Open (or return) the running clock of one record now, for the server (one record, a few queries).
 
-    The first priority SLA whose ``when`` holds at ``started_at`` applies. A running leg with another
-    owner is closed (``reassigned``, or ``breached`` if past due) and the next leg opens for ``owner_id``.
+    The first priority SLA whose ``when`` holds at ``started_at`` applies (``priority``: the caller
+    evaluated them already, one flag per priority SLA). A running leg with another owner is closed
+    (``reassigned``, or ``breached`` if past due) and the next leg opens for ``owner_id``. ``reps``:
+    the users as reps, when the caller has them (else they are read).
 
     Returns:
         The running leg as a dict (``sla_clocks`` columns, plus ``elapsed_hours`` and ``sla_hours``).
     """
     h = spec.handoff(handoff_id)
-    reps, now, started_at = load_reps(store, spec), datetime.now(UTC), utc(started_at)
+    reps = reps if reps is not None else load_reps(store, spec)
+    now, started_at = datetime.now(UTC), utc(started_at)
     with store.transaction():
         rows = store.query(f"SELECT {COLUMNS} FROM sla_clocks WHERE handoff_id = ? AND record_id = ? "
                            "ORDER BY leg DESC LIMIT 1", [h.id, record_id])  # fmt: skip
         last = Leg.from_row(rows[0]) if rows else None
         if last and last.active and (last.owner_id or None) == (owner_id or None):
             return last.to_dict()
-        flags: list[bool] = []
-        if h.priority_slas and object == "contacts":
+        flags: list[bool] = list(priority or [])
+        if h.priority_slas and object == "contacts" and priority is None:
             p = Params()
             trig = (
                 f"SELECT CAST({p.p(object)} AS VARCHAR) AS object, CAST({p.p(record_id)} AS VARCHAR) AS record_id, "
