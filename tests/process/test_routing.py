@@ -735,3 +735,21 @@ def test_route_and_explain_through_the_cli(tmp_path: Path) -> None:
     missing = revframe("-w", ws, "route", "--explain", "crm:nobody")
     assert missing.code == 2
     assert "no routing decision" in missing.err and "--id crm:nobody" in missing.err
+
+
+def test_capacity_holds_one_record_at_a_time(duck: Store) -> None:
+    """The server routes one lead at a time from kept counts (rep_loads): capacity holds across calls,
+    a batch run counts afresh from the leads, and a lead that leaves (disqualified) frees a place."""
+    fill(duck, [user("s1", capacity=2), user("s2", capacity=1)], [lead(f"p{i}") for i in range(4)])
+    spec = spec_for([RR])
+    router = Router.from_store(duck, spec)
+    got = [route_one(duck, spec, router, f"crm:p{i}", at=AS_OF).assigned_to for i in range(4)]
+    assert sorted(g for g in got if g) == ["crm:s1", "crm:s1", "crm:s2"] and got.count(None) == 1
+    kept = dict(duck.query("SELECT user_id, open_leads FROM rep_loads WHERE user_id <> ''"))
+    assert kept == {"crm:s1": 2, "crm:s2": 1}
+    placed = next(i for i, g in enumerate(got) if g == "crm:s2")
+    duck.execute("UPDATE contacts SET lead_status = 'Disqualified' WHERE id = ?", [f"crm:p{placed}"])
+    route(duck, spec, ids=["crm:nobody"], as_of=AS_OF)  # a batch run recounts from the leads
+    assert dict(duck.query("SELECT user_id, open_leads FROM rep_loads WHERE user_id <> ''")) == {"crm:s1": 2}
+    last = route_one(duck, spec, router, f"crm:p{got.index(None)}", at=AS_OF)
+    assert last.assigned_to == "crm:s2"

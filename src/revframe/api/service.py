@@ -28,7 +28,15 @@ from revframe.api.schemas import ActivityIn, LeadIn, LeadOut
 from revframe.errors import RevframeError
 from revframe.ingest import normalize as nz
 from revframe.process.reps import load_reps
-from revframe.process.routing import NO_MATCH_SQL, Decision, Router, load_facts, route_one, write_decisions
+from revframe.process.routing import (
+    NO_MATCH_SQL,
+    Decision,
+    Router,
+    load_facts,
+    refresh_loads,
+    route_one,
+    write_decisions,
+)
 from revframe.quality.match import AccountMatcher, Match
 from revframe.quality.scan_rules import allowed_key
 from revframe.store import TABLES, open_store
@@ -152,7 +160,8 @@ class LeadService:
 
     They are rebuilt every :data:`REFRESH_SECONDS` (env ``REVFRAME_REFRESH_SECONDS``) in a
     background thread and swapped in whole, so no request waits for a rebuild; accounts and users
-    loaded since are seen at the next one.
+    loaded since are seen at the next one. The reps' open-lead counts (capacity) are counted from the
+    store at the same time; in between, each decision moves them.
     """
 
     def __init__(self, spec: Spec, stores: Stores) -> None:
@@ -167,6 +176,7 @@ class LeadService:
             except Exception as e:  # another worker creating the same index at the same moment
                 log.info("indexes: %s", e)
             self.matcher, self.router = self._build(store)
+            refresh_loads(store, spec)
         self._loaded = time.monotonic()
 
     def _build(self, store: Store) -> tuple[AccountMatcher, Router]:
@@ -182,6 +192,7 @@ class LeadService:
         try:
             with self.stores.use() as store:
                 built = self._build(store)
+                refresh_loads(store, self.spec)  # capacity counts, from the leads as they are now
             self.matcher, self.router = built  # each a whole snapshot; a request may pair a new one with an old one
         except Exception as e:  # keep serving with what was loaded; try again at the next interval
             log.warning("refreshing the account matcher and reps failed: %s", e)

@@ -201,13 +201,11 @@ class Router:
         reps: dict[str, Rep],
         loads: dict[str, int] | None,
         state: dict[str, PoolState],
-        store: Store | None = None,
     ) -> None:
         self.spec = spec
         self.reps = reps
         self.loads = loads if loads is not None else {}
         self.state = state
-        self._store = None if loads is not None else store  # loads fetched per pool when needed
         self.by_email = {r.email.lower(): r for r in reps.values() if r.email}
 
     @classmethod
@@ -272,15 +270,6 @@ class Router:
                 return None, miss, []
         return self._round_robin(rule, at)
 
-    def _need_loads(self, reps: list[Rep]) -> None:
-        """Fetch the open-lead counts of ``reps`` not known yet (a router built for one record)."""
-        if self._store is None:
-            return
-        missing = [r.id for r in reps if r.id not in self.loads]
-        if missing:
-            counts = open_loads(self._store, self.spec, missing)
-            self.loads.update({uid: counts.get(uid, 0) for uid in missing})
-
     def _named(self, rule: RoutingRule, facts: Facts) -> tuple[Rep | None, str, list[dict[str, Any]]]:
         account = facts.account
         if account is None:
@@ -295,7 +284,6 @@ class Router:
         rep = self.reps.get(user_id) or self.by_email.get(str(user_id).lower())
         if rep is None:
             return None, f"{whose} is user {user_id}, who is not in users", []
-        self._need_loads([rep])
         cand = _candidate(rep, self.loads.get(rep.id, 0), None)
         if not rep.is_active:
             cand["why"] = "inactive"
@@ -348,7 +336,6 @@ class Router:
         where = f"team {rule.team}" + (f" in {rule.region}" if rule.strategy == "territory" and rule.region else "")
         if not reps:
             return None, f"{where} has no reps in users", []
-        self._need_loads(reps)
         cands = {r.id: _candidate(r, self.loads.get(r.id, 0), r.capacity) for r in reps}
         eligible = []
         for r in reps:
@@ -469,6 +456,33 @@ def save_state(store: Store, states: dict[str, PoolState]) -> None:
         store.delete_where("routing_state", "pool", pool)
         store.insert_rows("routing_state", [(pool, u, int(n), st.last.get(u)) for u, n in sorted(st.assigned.items())])
         st.touched = False
+
+
+def store_loads(store: Store, loads: dict[str, int], at: datetime | None = None) -> None:
+    """Keep each rep's open-lead count in ``rep_loads`` (call under the routing lock).
+
+    Batch runs and the server (every few minutes) count them from the store; in between, each
+    decision moves them, so a request reads one small table instead of counting leads.
+    """
+    store.delete_in("rep_loads", "user_id", "SELECT user_id AS k FROM rep_loads")
+    when = at or datetime.now(UTC)
+    # the row with an empty user id says when they were counted (so "no rows" means "never counted")
+    store.insert_rows("rep_loads", [("", 0, when), *((u, int(n), when) for u, n in sorted(loads.items()) if n)])
+
+
+def kept_loads(store: Store) -> dict[str, int] | None:
+    """The kept open-lead counts, or None before any routing run counted them."""
+    rows = store.query("SELECT user_id, open_leads FROM rep_loads")
+    return {r[0]: int(r[1] or 0) for r in rows if r[0]} if rows else None
+
+
+def refresh_loads(store: Store, spec: Spec) -> dict[str, int]:
+    """Count every rep's open leads from the store, under the routing lock, and keep the counts."""
+    with store.transaction():
+        store.lock(ROUTING_LOCK)
+        loads = open_loads(store, spec)
+        store_loads(store, loads)
+    return loads
 
 
 def write_decisions(store: Store, spec: Spec, decisions: list[Decision], run_id: str) -> None:
@@ -616,6 +630,7 @@ def route(
         if not dry_run:
             write_decisions(store, spec, decisions, run_id)
             save_state(store, router.state)
+            store_loads(store, router.loads)
     if spec.routing is None:
         notes.append("the spec has no routing section: every record goes to the fallback queue")
     return RouteReport(run_id, at, decisions, dry_run, match_run, notes)
@@ -650,7 +665,11 @@ def route_one(
             facts = found[0]
         store.lock(ROUTING_LOCK)
         at = at or datetime.now(UTC)  # after the lock: a worker that waited decides later, and its time says so
-        fresh = Router(spec, router.reps, None, load_state(store), store)
+        owner = store.query("SELECT owner_id FROM contacts WHERE id = ?", [contact_id])
+        facts.owner_id = owner[0][0] if owner else None  # as committed by whoever held the lock before
+        kept = kept_loads(store)
+        loads = kept if kept is not None else open_loads(store, spec)
+        fresh = Router(spec, router.reps, loads, load_state(store))
         if exclude:
             fresh.reps = {k: v for k, v in fresh.reps.items() if k not in exclude}
         facts.match = match
@@ -659,6 +678,11 @@ def route_one(
             decision.rule_path.insert(0, {"rule": "reassign", "strategy": None, "matched": True, "why": note})
         write_decisions(store, spec, [decision], f"api-{decision.decision_id[:12]}")
         save_state(store, fresh.state)
+        prev = decision.previous_owner
+        if decision.assigned_to and prev and prev != decision.assigned_to and fresh.loads.get(prev):
+            fresh.loads[prev] -= 1  # the record leaves its previous owner
+        if decision.assigned_to or kept is None:
+            store_loads(store, fresh.loads)
     return decision
 
 

@@ -21,8 +21,8 @@ V2_TABLES = [
     "merges", "merge_records", "merge_moves", "record_aliases", "account_matches", "lifecycle_events",
 ]  # fmt: skip
 V3_TABLES = [
-    "lead_scores", "scoring_models", "routing_decisions", "routing_state", "sla_clocks", "sla_escalations",
-    "api_keys",
+    "lead_scores", "scoring_models", "routing_decisions", "routing_state", "rep_loads", "sla_clocks",
+    "sla_escalations", "api_keys",
 ]  # fmt: skip
 
 

@@ -592,6 +592,12 @@ TABLES: dict[str, Table] = {
             system=True,
         ),
         Table(
+            "rep_loads",
+            "Each rep's open leads, as capacity counts them: counted by routing runs, moved by each decision.",
+            (C("user_id"), C("open_leads", "int"), C("counted_at", "timestamp")),
+            system=True,
+        ),
+        Table(
             "sla_clocks",
             "Handoff SLA clocks: one row per leg (a period with one owner), from trigger to expected action.",
             (
