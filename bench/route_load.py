@@ -154,6 +154,9 @@ def add_accounts(ws: Any, target: int, seed: int) -> int:
     with store.transaction():
         for i in range(0, len(rows), 20_000):
             store.insert_rows("accounts", rows[i : i + 20_000])
+        # the demo's reps are near their capacity already: without room nearly every lead would go to the
+        # fallback queue (the light path); with room each is assigned, written and clocked (the heavy one)
+        store.execute("UPDATE users SET capacity = 1000000 WHERE capacity IS NOT NULL")
     return len(rows)
 
 
@@ -648,12 +651,11 @@ def profile(ws_root: Path, store_url: str, n: int, maker: LeadMaker, first: int)
         (AccountMatcher, "evaluate", "3 account match"),
         (LeadService, "_score", "4 score (score_people)"),
         (service_mod, "route_one", "5 route_one (total)"),
-        (routing_mod, "load_facts", "5a   load_facts"),
+        (service_mod, "load_facts", "5a facts, MQL and priority SLAs (one query, before the lock)"),
         (routing_mod, "load_state", "5b   load_state"),
         (routing_mod.Router, "decide", "5c   decide"),
         (routing_mod, "write_decisions", "5d   write_decisions"),
         (routing_mod, "save_state", "5e   save_state"),
-        (LeadService, "stage_holds", "6 MQL stage check"),
         (sla_mod, "open_clock", "7 open SLA clock"),
         (scoring_mod, "score_people", "4a   score_people"),
     ]
