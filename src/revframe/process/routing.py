@@ -122,6 +122,10 @@ class PoolState:
     touched: bool = False
     order: dict[str, int] = field(default_factory=dict)
     """Pick order in this process: breaks ties of ``last`` (a batch decides many records at one time)."""
+    stored: set[str] = field(default_factory=set)
+    """Reps with a row in ``routing_state`` when it was read."""
+    dirty: set[str] = field(default_factory=set)
+    """Reps whose counters changed since (written one row each by :func:`save_state`)."""
 
 
 # --- facts ------------------------------------------------------------------------------------------
@@ -379,7 +383,10 @@ class Router:
         norm = {r.id: st.assigned.get(r.id, 0.0) / w[r.id] for r in eligible}
         top = max(norm.values())
         for r in eligible:  # nobody is more than one turn behind: no flood after an absence
-            st.assigned[r.id] = max(st.assigned.get(r.id, 0.0), math.floor((top - 1 / w[r.id]) * w[r.id]))
+            raised = max(st.assigned.get(r.id, 0.0), math.floor((top - 1 / w[r.id]) * w[r.id]))
+            if raised != st.assigned.get(r.id):
+                st.assigned[r.id] = raised
+                st.dirty.add(r.id)
         old = datetime.min.replace(tzinfo=UTC)
         rep = min(
             eligible,
@@ -389,6 +396,7 @@ class Router:
         st.last[rep.id] = at
         st.order[rep.id] = max(st.order.values(), default=0) + 1
         st.touched = True
+        st.dirty.add(rep.id)
         return rep
 
 
@@ -446,15 +454,29 @@ def load_state(store: Store) -> dict[str, PoolState]:
     for pool, user, assigned, last in rows:
         states[pool].assigned[user] = float(assigned or 0)
         states[pool].last[user] = last
+        states[pool].stored.add(user)
     return states
 
 
 def save_state(store: Store, states: dict[str, PoolState]) -> None:
+    """Write the counters that changed: one row per rep updated in place (Spark: the pool rewritten)."""
     for pool, st in states.items():
         if not st.touched:
             continue
-        store.delete_where("routing_state", "pool", pool)
-        store.insert_rows("routing_state", [(pool, u, int(n), st.last.get(u)) for u, n in sorted(st.assigned.items())])
+        if store.dialect == "spark":
+            store.delete_where("routing_state", "pool", pool)
+            rows = [(pool, u, int(n), st.last.get(u)) for u, n in sorted(st.assigned.items())]
+            store.insert_rows("routing_state", rows)
+        else:
+            for u in sorted(st.dirty & st.stored):
+                store.execute(
+                    "UPDATE routing_state SET assigned = ?, last_assigned_at = ? WHERE pool = ? AND user_id = ?",
+                    [int(st.assigned[u]), st.last.get(u), pool, u],
+                )
+            new = sorted(st.dirty - st.stored)
+            store.insert_rows("routing_state", [(pool, u, int(st.assigned[u]), st.last.get(u)) for u in new])
+        st.stored |= set(st.assigned)
+        st.dirty.clear()
         st.touched = False
 
 
@@ -468,6 +490,15 @@ def store_loads(store: Store, loads: dict[str, int], at: datetime | None = None)
     when = at or datetime.now(UTC)
     # the row with an empty user id says when they were counted (so "no rows" means "never counted")
     store.insert_rows("rep_loads", [("", 0, when), *((u, int(n), when) for u, n in sorted(loads.items()) if n)])
+
+
+def move_loads(store: Store, counts: dict[str, int], kept: dict[str, int]) -> None:
+    """Set a few reps' open-lead counts in ``rep_loads``, one row each (call under the routing lock)."""
+    for u, n in counts.items():
+        if u in kept:
+            store.execute("UPDATE rep_loads SET open_leads = ? WHERE user_id = ?", [n, u])
+        else:
+            store.insert_rows("rep_loads", [(u, n, datetime.now(UTC))])
 
 
 def kept_loads(store: Store) -> dict[str, int] | None:
@@ -668,7 +699,7 @@ def route_one(
         owner = store.query("SELECT owner_id FROM contacts WHERE id = ?", [contact_id])
         facts.owner_id = owner[0][0] if owner else None  # as committed by whoever held the lock before
         kept = kept_loads(store)
-        loads = kept if kept is not None else open_loads(store, spec)
+        loads = dict(kept) if kept is not None else open_loads(store, spec)
         fresh = Router(spec, router.reps, loads, load_state(store))
         if exclude:
             fresh.reps = {k: v for k, v in fresh.reps.items() if k not in exclude}
@@ -681,8 +712,11 @@ def route_one(
         prev = decision.previous_owner
         if decision.assigned_to and prev and prev != decision.assigned_to and fresh.loads.get(prev):
             fresh.loads[prev] -= 1  # the record leaves its previous owner
-        if decision.assigned_to or kept is None:
+        if kept is None or store.dialect == "spark":
             store_loads(store, fresh.loads)
+        elif decision.assigned_to:
+            moved = [u for u in (decision.assigned_to, prev) if u and fresh.loads.get(u, 0) != kept.get(u, 0)]
+            move_loads(store, {u: fresh.loads.get(u, 0) for u in moved}, kept)
     return decision
 
 
