@@ -713,7 +713,7 @@ def profile(ws_root: Path, store_url: str, n: int, maker: LeadMaker, first: int)
                      "p50 (per call)": f"{statistics.median(v):.2f}", "p99 (per call)": f"{p99:.2f}"})  # fmt: skip
     print_rows(rows)
     print(f"AccountMatcher.from_store: {matcher_ms:.0f} ms; Router.from_store: {router_ms:.0f} ms "
-          f"(each server thread's service rebuilds the matcher every 60 s, in a request)")  # fmt: skip
+          f"(rebuilt in a background thread every REVFRAME_REFRESH_SECONDS, 300 by default)")  # fmt: skip
 
 
 # --- main -----------------------------------------------------------------------------------------------
