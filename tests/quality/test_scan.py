@@ -313,11 +313,13 @@ def test_demo_scan_finds_every_planted_defect(demo_ws: tuple[Workspace, Path]) -
 
 def test_cli_scan_and_issues(demo_ws: tuple[Workspace, Path]) -> None:
     ws, _ = demo_ws
+    earlier = scan(ws.store, ws.spec, as_of="2026-09-30")  # whichever tests ran before on this worker
+    ws.close()  # the CLI opens the store itself
     code, out, err = cli("-w", ws.root, "--format", "json", "quality", "scan", "--as-of", "2026-09-30")
     assert code == 0, err
     data = json.loads(out)
     assert data["scan_id"].startswith("scan-") and data["issues"] == sum(c["issues"] for c in data["counts"])
-    assert data["trend"]["previous_scan_id"] and any(r["scope"] == "team" for r in data["scorecard"])
+    assert data["trend"]["previous_scan_id"] == earlier.scan_id and any(r["scope"] == "team" for r in data["scorecard"])
     code, out, _ = cli("-w", ws.root, "quality", "scan", "--object", "campaigns", "--as-of", "2026-09-30")
     assert code == 0 and "Objects" in out and "campaigns" in out and "naming" in out
     code, out, _ = cli("-w", ws.root, "--format", "json", "quality", "issues", "--rule", "naming", "--limit", "3")
