@@ -33,10 +33,11 @@ from revframe.process.routing import (
     Decision,
     Router,
     load_facts,
-    refresh_loads,
     route_one,
     write_decisions,
 )
+from revframe.process.routing_counts import refresh_loads
+from revframe.quality.features import GMAIL
 from revframe.quality.match import AccountMatcher, Match
 from revframe.quality.scan_rules import allowed_key
 from revframe.store import TABLES, open_store
@@ -49,7 +50,6 @@ REFRESH_SECONDS = 300.0
 log = logging.getLogger("revframe.api")
 OPEN_WAIT = 10.0
 POOL_SIZE = 4
-GMAIL = ("gmail.com", "googlemail.com")
 SERVER_INDEXES = (
     ("contacts", "email"),
     ("contacts", "email_domain"),

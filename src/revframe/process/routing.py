@@ -35,8 +35,19 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from revframe.framework.rules import describe
-from revframe.process.criteria import Params, Subject, condition_sql, lit
+from revframe.process.criteria import Params, Subject, condition_sql
 from revframe.process.reps import Rep, is_manager, load_reps
+from revframe.process.routing_counts import (
+    ROUTING_LOCK,
+    PoolState,
+    kept_loads,
+    load_state,
+    move_loads,
+    open_lead_sql,
+    open_loads,
+    save_state,
+    store_loads,
+)
 from revframe.quality.match import website_domain
 from revframe.quality.scan_rules import allowed_key
 from revframe.store.schema import TABLES
@@ -46,7 +57,6 @@ if TYPE_CHECKING:
     from revframe.framework.people import RoutingRule
     from revframe.store import Store
 
-ROUTING_LOCK = "revframe:routing"
 _ACCOUNT_COLS = ("id", "owner_id", "type", "segment", "employees", "country", "domain", "website", "name")
 
 
@@ -111,21 +121,6 @@ class Decision:
             "previous_owner": self.previous_owner,
             "decided_at": self.decided_at.isoformat(),
         }
-
-
-@dataclass
-class PoolState:
-    """Round-robin counters of one pool (a rule): assignments per rep and when last."""
-
-    assigned: dict[str, float] = field(default_factory=dict)
-    last: dict[str, datetime | None] = field(default_factory=dict)
-    touched: bool = False
-    order: dict[str, int] = field(default_factory=dict)
-    """Pick order in this process: breaks ties of ``last`` (a batch decides many records at one time)."""
-    stored: set[str] = field(default_factory=set)
-    """Reps with a row in ``routing_state`` when it was read."""
-    dirty: set[str] = field(default_factory=set)
-    """Reps whose counters changed since (written one row each by :func:`save_state`)."""
 
 
 # --- facts ------------------------------------------------------------------------------------------
@@ -417,103 +412,6 @@ def _segment(spec: Spec, account: dict[str, Any]) -> str | None:
                 return s.id
     employees = account.get("employees")
     return spec.company.segment_for(int(employees)) if employees is not None else None
-
-
-# --- loads and state ----------------------------------------------------------------------------------
-
-
-def open_lead_sql(spec: Spec, alias: str = "c") -> str:
-    """SQL true for an open lead: a lead, not converted, not in an exit stage (Disqualified, Other...)."""
-    ctx = Subject("contacts", datetime.now(UTC), Params(), set())
-    exits = [condition_sql(s.entry_criteria, ctx) for s in spec.lifecycle.stages if not s.funnel and s.entry_criteria]
-    sql, params = ctx.sql.render(" OR ".join(exits) or "FALSE")
-    parts = sql.split("?")  # exit criteria compare text lists: inline them as literals (no markers to bind)
-    values = [repr(v) if isinstance(v, int | float) else lit(str(v)) for v in params]
-    sql = parts[0] + "".join(v + p for v, p in zip(values, parts[1:], strict=True))
-    base = (
-        "c.record_type = 'lead' AND c.converted_contact_id IS NULL AND c.converted_at IS NULL "
-        f"AND NOT COALESCE({sql}, FALSE)"
-    )
-    return base.replace("c.", f"{alias}.") if alias != "c" else base
-
-
-def open_loads(store: Store, spec: Spec, user_ids: list[str] | None = None) -> dict[str, int]:
-    """Open leads per owner (what capacity is measured against)."""
-    only, params = "", []
-    if user_ids is not None:
-        if not user_ids:
-            return {}
-        only, params = f" AND c.owner_id IN ({', '.join('?' * len(user_ids))})", list(user_ids)
-    sql = f"SELECT c.owner_id, count(*) FROM contacts AS c WHERE c.owner_id IS NOT NULL{only} AND {open_lead_sql(spec)}"
-    return {r[0]: int(r[1]) for r in store.query(sql + " GROUP BY c.owner_id", params)}
-
-
-def load_state(store: Store) -> dict[str, PoolState]:
-    states: dict[str, PoolState] = defaultdict(PoolState)
-    rows = store.query("SELECT pool, user_id, assigned, last_assigned_at FROM routing_state")
-    for pool, user, assigned, last in rows:
-        states[pool].assigned[user] = float(assigned or 0)
-        states[pool].last[user] = last
-        states[pool].stored.add(user)
-    return states
-
-
-def save_state(store: Store, states: dict[str, PoolState]) -> None:
-    """Write the counters that changed: one row per rep updated in place (Spark: the pool rewritten)."""
-    for pool, st in states.items():
-        if not st.touched:
-            continue
-        if store.dialect == "spark":
-            store.delete_where("routing_state", "pool", pool)
-            rows = [(pool, u, int(n), st.last.get(u)) for u, n in sorted(st.assigned.items())]
-            store.insert_rows("routing_state", rows)
-        else:
-            for u in sorted(st.dirty & st.stored):
-                store.execute(
-                    "UPDATE routing_state SET assigned = ?, last_assigned_at = ? WHERE pool = ? AND user_id = ?",
-                    [int(st.assigned[u]), st.last.get(u), pool, u],
-                )
-            new = sorted(st.dirty - st.stored)
-            store.insert_rows("routing_state", [(pool, u, int(st.assigned[u]), st.last.get(u)) for u in new])
-        st.stored |= set(st.assigned)
-        st.dirty.clear()
-        st.touched = False
-
-
-def store_loads(store: Store, loads: dict[str, int], at: datetime | None = None) -> None:
-    """Keep each rep's open-lead count in ``rep_loads`` (call under the routing lock).
-
-    Batch runs and the server (every few minutes) count them from the store; in between, each
-    decision moves them, so a request reads one small table instead of counting leads.
-    """
-    store.delete_in("rep_loads", "user_id", "SELECT user_id AS k FROM rep_loads")
-    when = at or datetime.now(UTC)
-    # the row with an empty user id says when they were counted (so "no rows" means "never counted")
-    store.insert_rows("rep_loads", [("", 0, when), *((u, int(n), when) for u, n in sorted(loads.items()) if n)])
-
-
-def move_loads(store: Store, counts: dict[str, int], kept: dict[str, int]) -> None:
-    """Set a few reps' open-lead counts in ``rep_loads``, one row each (call under the routing lock)."""
-    for u, n in counts.items():
-        if u in kept:
-            store.execute("UPDATE rep_loads SET open_leads = ? WHERE user_id = ?", [n, u])
-        else:
-            store.insert_rows("rep_loads", [(u, n, datetime.now(UTC))])
-
-
-def kept_loads(store: Store) -> dict[str, int] | None:
-    """The kept open-lead counts, or None before any routing run counted them."""
-    rows = store.query("SELECT user_id, open_leads FROM rep_loads")
-    return {r[0]: int(r[1] or 0) for r in rows if r[0]} if rows else None
-
-
-def refresh_loads(store: Store, spec: Spec) -> dict[str, int]:
-    """Count every rep's open leads from the store, under the routing lock, and keep the counts."""
-    with store.transaction():
-        store.lock(ROUTING_LOCK)
-        loads = open_loads(store, spec)
-        store_loads(store, loads)
-    return loads
 
 
 def write_decisions(store: Store, spec: Spec, decisions: list[Decision], run_id: str) -> None:
