@@ -100,8 +100,10 @@ def create_app(root: str = ".", store_url: str | None = None, *, deliver: bool =
         presented = api_key or (bearer.credentials if bearer else None)
         if not presented:
             raise HTTPException(401, "an API key is required: send it as X-API-Key", {"WWW-Authenticate": "Bearer"})
-        with state["stores"].use() as store:
-            key = checker.verify(store, presented)
+        seen, key = checker.cached(presented)
+        if not seen:
+            with state["stores"].use() as store:
+                key = checker.verify(store, presented)
         if key is None:
             raise HTTPException(401, "unknown or revoked API key", {"WWW-Authenticate": "Bearer"})
         return key

@@ -73,12 +73,22 @@ class KeyChecker:
     def __init__(self) -> None:
         self._cache: dict[str, tuple[float, ApiKey | None]] = {}
 
+    def cached(self, presented: str) -> tuple[bool, ApiKey | None]:
+        """(True, the key or None) when ``presented`` was checked in the last :data:`CACHE_SECONDS`; else (False, None).
+
+        Lets a request skip the store (and the wait for a pooled connection) for a key seen recently.
+        """
+        hit = self._cache.get(presented)
+        if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
+            return True, hit[1]
+        return False, None
+
     def verify(self, store: Store, presented: str) -> ApiKey | None:
         """The key's row when ``presented`` is a valid, unrevoked key; None otherwise."""
         now = time.monotonic()
-        hit = self._cache.get(presented)
-        if hit and now - hit[0] < CACHE_SECONDS:
-            return hit[1]
+        seen, known = self.cached(presented)
+        if seen:
+            return known
         key = self._lookup(store, presented)
         if len(self._cache) > 10_000:
             self._cache.clear()

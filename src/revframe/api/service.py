@@ -32,6 +32,7 @@ from revframe.process.routing import (
     NO_MATCH_SQL,
     Decision,
     Router,
+    RoutingBusy,
     load_facts,
     route_one,
     write_decisions,
@@ -50,6 +51,7 @@ REFRESH_SECONDS = 300.0
 log = logging.getLogger("revframe.api")
 OPEN_WAIT = 10.0
 POOL_SIZE = 4
+BUSY_RETRIES = 5
 SERVER_INDEXES = (
     ("contacts", "email"),
     ("contacts", "email_domain"),
@@ -176,7 +178,7 @@ class LeadService:
             except Exception as e:  # another worker creating the same index at the same moment
                 log.info("indexes: %s", e)
             self.matcher, self.router = self._build(store)
-            refresh_loads(store, spec)
+            refresh_loads(store, spec, list(self.router.reps))
         self._loaded = time.monotonic()
 
     def _build(self, store: Store) -> tuple[AccountMatcher, Router]:
@@ -192,7 +194,7 @@ class LeadService:
         try:
             with self.stores.use() as store:
                 built = self._build(store)
-                refresh_loads(store, self.spec)  # capacity counts, from the leads as they are now
+                refresh_loads(store, self.spec, list(built[1].reps))  # capacity counts, from the leads as they are now
             self.matcher, self.router = built  # each a whole snapshot; a request may pair a new one with an old one
         except Exception as e:  # keep serving with what was loaded; try again at the next interval
             log.warning("refreshing the account matcher and reps failed: %s", e)
@@ -202,7 +204,18 @@ class LeadService:
 
     # --- leads -------------------------------------------------------------------------------------
     def create_lead(self, store: Store, lead: LeadIn) -> LeadOut:
+        """Store, match, score, route and clock one lead (one transaction; retried when routing is busy)."""
         self.maybe_refresh()
+        for attempt in range(BUSY_RETRIES):
+            try:
+                return self._create_lead(store, lead)
+            except RoutingBusy:  # rolled back whole: nothing of this lead was written
+                if attempt == BUSY_RETRIES - 1:
+                    raise
+                time.sleep(0.001 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def _create_lead(self, store: Store, lead: LeadIn) -> LeadOut:
         now = datetime.now(UTC)
         ctx = nz.Context(default_region=self.spec.company.default_phone_region)
         email = nz.email(lead.email, ctx) if lead.email else None
@@ -257,17 +270,23 @@ class LeadService:
             )  # fmt: skip
             facts = found[0]
             is_mql = bool(score and score.get("is_mql")) or facts.extra.get("mql") is True
-            decision = route_one(store, self.spec, self.router, contact_id, match=match_out, facts=facts)
-            clock = None
-            if decision.assigned_to and is_mql and handoff is not None:
-                from revframe.process.sla import open_clock
+            opened: list[dict[str, Any]] = []
 
-                priority = [facts.extra.get(f"priority:{ps.id}") is True for ps in handoff.priority_slas]
-                clock = open_clock(
-                    store, self.spec, handoff.id, "contacts", contact_id, decision.assigned_to, now,
-                    reps=self.router.reps, priority=priority,
-                )  # fmt: skip
-            elif decision.assigned_to:
+            def open_for(decision: Decision) -> None:  # written with the decision, under the routing lock
+                if decision.assigned_to and is_mql and handoff is not None:
+                    from revframe.process.sla import open_clock
+
+                    priority = [facts.extra.get(f"priority:{ps.id}") is True for ps in handoff.priority_slas]
+                    opened.append(open_clock(
+                        store, self.spec, handoff.id, "contacts", contact_id, decision.assigned_to, now,
+                        reps=self.router.reps, priority=priority, new_record=True,
+                    ))  # fmt: skip
+
+            decision = route_one(
+                store, self.spec, self.router, contact_id, match=match_out, facts=facts, then=open_for
+            )  # fmt: skip
+            clock = opened[0] if opened else None
+            if decision.assigned_to and clock is None:
                 notes.append("not an MQL yet: no SLA clock opened (it opens when the lead becomes an MQL)")
         return LeadOut(
             contact_id=contact_id, status="created", match=match_out, score=score, decision=decision.to_dict(),

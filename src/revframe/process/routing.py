@@ -30,22 +30,29 @@ import json
 import math
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from revframe.errors import RevframeError
 from revframe.framework.rules import describe
 from revframe.process.criteria import Params, Subject, condition_sql
 from revframe.process.reps import Rep, is_manager, load_reps
 from revframe.process.routing_counts import (
+    LOADS_SQL,
     ROUTING_LOCK,
+    STATE_SQL,
     PoolState,
-    kept_loads,
     load_state,
+    loads_from,
     move_loads,
     open_lead_sql,
     open_loads,
+    pool_lock,
+    refresh_loads,
     save_state,
+    state_from,
     store_loads,
 )
 from revframe.quality.match import website_domain
@@ -58,6 +65,10 @@ if TYPE_CHECKING:
     from revframe.store import Store
 
 _ACCOUNT_COLS = ("id", "owner_id", "type", "segment", "employees", "country", "domain", "website", "name")
+
+
+class RoutingBusy(RevframeError):
+    """The counters kept moving a record between pools while it was decided: nothing was written; try again."""
 
 
 @dataclass
@@ -559,7 +570,7 @@ def route(
         if not dry_run:
             write_decisions(store, spec, decisions, run_id)
             save_state(store, router.state)
-            store_loads(store, router.loads)
+            store_loads(store, router.loads, users=list(router.reps))
     if spec.routing is None:
         notes.append("the spec has no routing section: every record goes to the fallback queue")
     return RouteReport(run_id, at, decisions, dry_run, match_run, notes)
@@ -576,12 +587,14 @@ def route_one(
     exclude: set[str] | None = None,
     note: str | None = None,
     facts: Facts | None = None,
+    then: Callable[[Decision], None] | None = None,
 ) -> Decision:
     """Route one person now (the server's path): decide under the routing lock and write, in one transaction.
 
     ``router`` supplies the reps (refreshed by the caller); loads and round-robin counters are read
     fresh under the lock, so concurrent workers see each other's picks. ``exclude`` passes over
-    these users (a reassignment away from the current owner).
+    these users (a reassignment away from the current owner). ``then`` writes what goes with the
+    decision (the server opens the SLA clock) in the same pipelined round trip: writes only, no reads.
     """
     account = match.get("account_id") if match else None
     matched = "SELECT CAST(? AS VARCHAR) AS k, CAST(? AS VARCHAR) AS v" if account else NO_MATCH_SQL
@@ -592,29 +605,58 @@ def route_one(
             if not found:
                 raise KeyError(contact_id)
             facts = found[0]
-        store.lock(ROUTING_LOCK)
-        at = at or datetime.now(UTC)  # after the lock: a worker that waited decides later, and its time says so
-        owner = store.query("SELECT owner_id FROM contacts WHERE id = ?", [contact_id])
-        facts.owner_id = owner[0][0] if owner else None  # as committed by whoever held the lock before
-        kept = kept_loads(store)
-        loads = dict(kept) if kept is not None else open_loads(store, spec)
-        fresh = Router(spec, router.reps, loads, load_state(store))
-        if exclude:
-            fresh.reps = {k: v for k, v in fresh.reps.items() if k not in exclude}
-        facts.match = match
-        decision = fresh.decide(facts, at)
+        # A decision changes only its rule's pool: lock that pool (and the routing lock shared, so a
+        # batch run or a recount waits for decisions in flight), not every pool. Which rule takes the
+        # record is guessed from the counters as they are, then decided again under the lock; if the
+        # counters moved it to another pool meanwhile, that pool is locked too, or the caller retries.
+        held: set[str] = set()
+        for _ in range(4):
+            owner, kept_rows, state_rows = store.query_many(
+                [("SELECT owner_id FROM contacts WHERE id = ?", [contact_id]), (LOADS_SQL, None), (STATE_SQL, None)]
+            )
+            kept = loads_from(kept_rows)
+            if kept is None:  # never counted: count now (exclusive lock; the first decision of a store only)
+                refresh_loads(store, spec, list(router.reps))
+                continue
+            when = at or datetime.now(UTC)  # after the lock: a worker that waited decides later, and says so
+            facts.owner_id = owner[0][0] if owner else None  # as committed by whoever held the pool before
+            fresh = Router(spec, router.reps, dict(kept), state_from(state_rows))
+            if exclude:
+                fresh.reps = {k: v for k, v in fresh.reps.items() if k not in exclude}
+            facts.match = match
+            decision = fresh.decide(facts, when)
+            want = pool_lock(decision.rule_id)
+            if not held:
+                store.lock(ROUTING_LOCK, shared=True)
+                store.lock(want)
+                held.add(want)
+            elif want in held:
+                break
+            elif store.try_lock(want):
+                held.add(want)
+            else:
+                raise RoutingBusy(f"{contact_id}: the routing counters kept moving under the decision; try again")
+        else:
+            raise RoutingBusy(f"{contact_id}: the routing counters kept moving under the decision; try again")
         if note:
             decision.rule_path.insert(0, {"rule": "reassign", "strategy": None, "matched": True, "why": note})
-        write_decisions(store, spec, [decision], f"api-{decision.decision_id[:12]}")
-        save_state(store, fresh.state)
         prev = decision.previous_owner
-        if decision.assigned_to and prev and prev != decision.assigned_to and fresh.loads.get(prev):
-            fresh.loads[prev] -= 1  # the record leaves its previous owner
-        if kept is None or store.dialect == "spark":
-            store_loads(store, fresh.loads)
-        elif decision.assigned_to:
-            moved = [u for u in (decision.assigned_to, prev) if u and fresh.loads.get(u, 0) != kept.get(u, 0)]
-            move_loads(store, {u: fresh.loads.get(u, 0) for u in moved}, kept)
+        moves: dict[str, int] = {}
+        if decision.assigned_to and decision.assigned_to != prev:
+            moves[decision.assigned_to] = 1
+            if prev and kept.get(prev):
+                moves[prev] = -1  # the record leaves its previous owner
+        if store.dialect == "spark":
+            for u, d in moves.items():
+                kept[u] = kept.get(u, 0) + d
+            store_loads(store, kept)
+        with store.pipeline():
+            write_decisions(store, spec, [decision], f"api-{decision.decision_id[:12]}")
+            save_state(store, fresh.state)
+            if moves and store.dialect != "spark":
+                move_loads(store, moves, kept)
+            if then is not None:
+                then(decision)
     return decision
 
 

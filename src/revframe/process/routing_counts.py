@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from revframe.process.criteria import Params, Subject, condition_sql, lit
 
@@ -18,6 +18,12 @@ if TYPE_CHECKING:
     from revframe.store import Store
 
 ROUTING_LOCK = "revframe:routing"
+"""Batch routing and recounts hold it exclusively; a server decision holds it shared plus its pool's lock."""
+
+
+def pool_lock(rule_id: str | None) -> str:
+    """The lock of one routing rule's pool: decisions of different rules run side by side."""
+    return f"{ROUTING_LOCK}:{rule_id or 'fallback'}"
 
 
 @dataclass
@@ -64,9 +70,17 @@ def open_loads(store: Store, spec: Spec, user_ids: list[str] | None = None) -> d
     return {r[0]: int(r[1]) for r in store.query(sql + " GROUP BY c.owner_id", params)}
 
 
+STATE_SQL = "SELECT pool, user_id, assigned, last_assigned_at FROM routing_state"
+LOADS_SQL = "SELECT user_id, open_leads FROM rep_loads"
+
+
 def load_state(store: Store) -> dict[str, PoolState]:
+    return state_from(store.query(STATE_SQL))
+
+
+def state_from(rows: list[tuple[Any, ...]]) -> dict[str, PoolState]:
+    """The round-robin counters from the rows of :data:`STATE_SQL`."""
     states: dict[str, PoolState] = defaultdict(PoolState)
-    rows = store.query("SELECT pool, user_id, assigned, last_assigned_at FROM routing_state")
     for pool, user, assigned, last in rows:
         states[pool].assigned[user] = float(assigned or 0)
         states[pool].last[user] = last
@@ -96,7 +110,9 @@ def save_state(store: Store, states: dict[str, PoolState]) -> None:
         st.touched = False
 
 
-def store_loads(store: Store, loads: dict[str, int], at: datetime | None = None) -> None:
+def store_loads(
+    store: Store, loads: dict[str, int], at: datetime | None = None, users: list[str] | None = None
+) -> None:
     """Keep each rep's open-lead count in ``rep_loads`` (call under the routing lock).
 
     Batch runs and the server (every few minutes) count them from the store; in between, each
@@ -105,28 +121,43 @@ def store_loads(store: Store, loads: dict[str, int], at: datetime | None = None)
     store.delete_in("rep_loads", "user_id", "SELECT user_id AS k FROM rep_loads")
     when = at or datetime.now(UTC)
     # the row with an empty user id says when they were counted (so "no rows" means "never counted")
-    store.insert_rows("rep_loads", [("", 0, when), *((u, int(n), when) for u, n in sorted(loads.items()) if n)])
+    counts = {**dict.fromkeys(users or [], 0), **loads}  # ``users``: a row each, even at 0 (moved in place later)
+    store.insert_rows(
+        "rep_loads", [("", 0, when), *((u, int(n), when) for u, n in sorted(counts.items()) if n or users)]
+    )
 
 
-def move_loads(store: Store, counts: dict[str, int], kept: dict[str, int]) -> None:
-    """Set a few reps' open-lead counts in ``rep_loads``, one row each (call under the routing lock)."""
-    for u, n in counts.items():
+def move_loads(store: Store, deltas: dict[str, int], kept: dict[str, int]) -> None:
+    """Move a few reps' open-lead counts in ``rep_loads`` by ``deltas``, one row each, in place.
+
+    Relative updates: decisions of different pools (holding different locks) may move the same
+    rep's count at once, and the row lock orders them without losing one. A rep without a row
+    (added since the last count) gets one.
+    """
+    for u, d in deltas.items():
         if u in kept:
-            store.execute("UPDATE rep_loads SET open_leads = ? WHERE user_id = ?", [n, u])
+            store.execute("UPDATE rep_loads SET open_leads = open_leads + ? WHERE user_id = ?", [d, u])
         else:
-            store.insert_rows("rep_loads", [(u, n, datetime.now(UTC))])
+            store.insert_rows("rep_loads", [(u, max(d, 0), datetime.now(UTC))])
 
 
 def kept_loads(store: Store) -> dict[str, int] | None:
     """The kept open-lead counts, or None before any routing run counted them."""
-    rows = store.query("SELECT user_id, open_leads FROM rep_loads")
+    return loads_from(store.query(LOADS_SQL))
+
+
+def loads_from(rows: list[tuple[Any, ...]]) -> dict[str, int] | None:
+    """The kept open-lead counts from the rows of :data:`LOADS_SQL` (None: never counted)."""
     return {r[0]: int(r[1] or 0) for r in rows if r[0]} if rows else None
 
 
-def refresh_loads(store: Store, spec: Spec) -> dict[str, int]:
-    """Count every rep's open leads from the store, under the routing lock, and keep the counts."""
+def refresh_loads(store: Store, spec: Spec, users: list[str] | None = None) -> dict[str, int]:
+    """Count every rep's open leads from the store, under the routing lock, and keep the counts.
+
+    ``users``: every rep who can be assigned, so each has a row to move in place.
+    """
     with store.transaction():
         store.lock(ROUTING_LOCK)
         loads = open_loads(store, spec)
-        store_loads(store, loads)
+        store_loads(store, loads, users=users)
     return loads

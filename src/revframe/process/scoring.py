@@ -343,6 +343,10 @@ def write_scores(
         store.update_from("lead_scores", "is_current", "model", "SELECT ? AS k, FALSE AS v", [model])
     elif scores:
         ids = [s.contact_id for s in scores]
+        if len(ids) == 1:  # the server's path: one person, by id (no scan of lead_scores)
+            store.update_from("lead_scores", "is_current", "contact_id", "SELECT CAST(? AS VARCHAR) AS k, FALSE AS v",
+                              ids, where=f"{model_is} AND {{t}}.is_current")  # fmt: skip
+            ids = []
         for i in range(0, len(ids), 1000):
             chunk = ids[i : i + 1000]
             store.update_from(

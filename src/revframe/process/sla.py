@@ -258,13 +258,15 @@ def run_sla(
 
 def open_clock(store: Store, spec: Spec, handoff_id: str, object: str, record_id: str, owner_id: str | None,
                started_at: datetime, *, team: str | None = None, reps: dict[str, Rep] | None = None,
-               priority: list[bool] | None = None) -> dict[str, Any]:  # fmt: skip
+               priority: list[bool] | None = None, new_record: bool = False) -> dict[str, Any]:  # fmt: skip
     """Open (or return) the running clock of one record now, for the server (one record, a few queries).
 
     The first priority SLA whose ``when`` holds at ``started_at`` applies (``priority``: the caller
     evaluated them already, one flag per priority SLA). A running leg with another owner is closed
     (``reassigned``, or ``breached`` if past due) and the next leg opens for ``owner_id``. ``reps``:
-    the users as reps, when the caller has them (else they are read).
+    the users as reps, when the caller has them (else they are read). ``new_record``: the record was
+    created in this transaction, so it has no clock yet: nothing is read (the server opens the clock
+    in the routing decision's pipelined writes).
 
     Returns:
         The running leg as a dict (``sla_clocks`` columns, plus ``elapsed_hours`` and ``sla_hours``).
@@ -273,8 +275,8 @@ def open_clock(store: Store, spec: Spec, handoff_id: str, object: str, record_id
     reps = reps if reps is not None else load_reps(store, spec)
     now, started_at = datetime.now(UTC), utc(started_at)
     with store.transaction():
-        rows = store.query(f"SELECT {COLUMNS} FROM sla_clocks WHERE handoff_id = ? AND record_id = ? "
-                           "ORDER BY leg DESC LIMIT 1", [h.id, record_id])  # fmt: skip
+        last_sql = f"SELECT {COLUMNS} FROM sla_clocks WHERE handoff_id = ? AND record_id = ? ORDER BY leg DESC LIMIT 1"
+        rows = [] if new_record else store.query(last_sql, [h.id, record_id])
         last = Leg.from_row(rows[0]) if rows else None
         if last and last.active and (last.owner_id or None) == (owner_id or None):
             return last.to_dict()

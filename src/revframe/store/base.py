@@ -73,6 +73,20 @@ class Store(ABC):
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         return self._query(render(sql, self.dialect), params)
 
+    def query_many(self, queries: Sequence[tuple[str, Sequence[Any] | None]]) -> list[list[tuple[Any, ...]]]:
+        """Several queries' rows, in order; PostgreSQL sends them together (one round trip)."""
+        return [self.query(sql, params) for sql, params in queries]
+
+    @contextmanager
+    def pipeline(self) -> Iterator[Store]:
+        """Writes inside are sent together and checked at the end (PostgreSQL's pipeline mode).
+
+        For a handful of writes that need no answer (the server's decision, counters and clock):
+        one round trip instead of one each. No COPY inside: :meth:`insert_rows` of more rows than
+        PostgreSQL's small-insert limit fails there. Other engines run the writes one by one.
+        """
+        yield self
+
     def query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         """A query's result as an Arrow table (column names from the query)."""
         return self._query_arrow(render(sql, self.dialect), params)
@@ -111,8 +125,12 @@ class Store(ABC):
         self._tx_depth = 0
         self._commit()
 
-    def lock(self, key: str) -> None:  # noqa: B027 - PostgreSQL overrides it
-        """Serialize writers of ``key`` until the current transaction ends.
+    def try_lock(self, key: str) -> bool:
+        """Take :meth:`lock` on ``key`` if nobody holds it (True), else False at once (never waits)."""
+        return True
+
+    def lock(self, key: str, *, shared: bool = False) -> None:  # noqa: B027 - PostgreSQL overrides it
+        """Serialize writers of ``key`` until the current transaction ends (``shared``: readers at once).
 
         PostgreSQL takes a transaction-scoped advisory lock, so several server workers (processes)
         take turns; DuckDB and Spark take one writer process, and its threads must share the store
