@@ -47,7 +47,20 @@ def _global(
 
 
 def _register() -> None:
-    from revframe.cli import demo, ingest, lifecycle, quality, route, score, serve, sla, spec, status  # noqa: F401 - commands register on import
+    from revframe.cli import (  # noqa: F401 - commands register on import
+        demo,
+        ingest,
+        lifecycle,
+        metrics,
+        quality,
+        report,
+        route,
+        score,
+        serve,
+        sla,
+        spec,
+        status,
+    )
 
     quality.register()
 

@@ -49,8 +49,15 @@ def demo(
     say(f"rows read {read:,} = loaded {loaded:,} + quarantined {quarantined:,}")
     print_quality(result["quality"])
     print_process(result["process"])
+    m = result["metrics"]
+    title = f"Tier 1 metrics, {m['month']} against the month before (`revframe metrics` for all {m['metrics']})"
+    emit_rows([{k: v for k, v in row.items() if k != "id"} for row in m["tier1"]], title=title)
+    for note in m["notes"]:
+        say(f"note: {note}")
     say(f"took {result['seconds']} s")
-    say(f"Report: {result['report']}\nCharter: {result['charter']}")
+    say(
+        f"Report: {result['report']}\nMonthly business review: {result['cadence_report']}\nCharter: {result['charter']}"
+    )
     say(f"Next: `revframe -w {ws.root} status`, or open the report in a browser.")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -64,22 +63,20 @@ def report(
     Metrics are computed now; SLA figures are those of the last `revframe sla` run and the
     scorecard that of the last `revframe quality scan`. See docs/report.md.
     """
-    from revframe.report import build_report_data, build_view, render_pdf, render_view, resolve_cadence
     from revframe.report.periods import period_title
     from revframe.report.render import section_summary
+    from revframe.report.write import write_report
 
-    day = _as_of(as_of)
     ws = workspace()
-    spec = ws.spec
-    chosen = resolve_cadence(spec, cadence)
-    data = build_report_data(ws.store, spec, chosen, as_of=day)
-    target = (out or ws.root / "reports" / f"{chosen.id}-{data.period.label}.html").resolve()
-    charter = ws.root / "reports" / "charter.html"
-    view = build_view(data, charter_href=Path(os.path.relpath(charter, target.parent)).as_posix())
-    html = render_view(view)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(html, encoding="utf-8")
-    pdf_path = render_pdf(html, target.with_suffix(".pdf")) if pdf else None
+    written = write_report(ws.root, ws.store, ws.spec, cadence, as_of=_as_of(as_of), out=out, pdf=pdf)
+    chosen, data, view, target, pdf_path, charter = (
+        written.cadence,
+        written.data,
+        written.view,
+        written.html,
+        written.pdf,
+        written.charter,
+    )
     sections = section_summary(view)
     if STATE.format is Format.json:
         emit_json({

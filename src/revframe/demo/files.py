@@ -54,6 +54,10 @@ FILES: dict[str, tuple[str, list[tuple[str, str]]]] = {
             ("CreatedDate", "dt"),
         ],
     ),
+    "DatedConversionRate": (
+        "salesforce/DatedConversionRate.csv",
+        [("Id", "s"), ("IsoCode", "s"), ("ConversionRate", "s"), ("StartDate", "d")],
+    ),
     "Account": (
         "salesforce/Account.csv",
         [
@@ -368,6 +372,7 @@ FILES: dict[str, tuple[str, list[tuple[str, str]]]] = {
 LOAD_ORDER: list[tuple[str, str, str]] = [
     ("User", "salesforce", "User"),
     ("Campaign", "salesforce", "Campaign"),
+    ("DatedConversionRate", "salesforce", "DatedConversionRate"),
     ("Account", "salesforce", "Account"),
     ("hs_companies", "hubspot", "companies"),
     ("Contact", "salesforce", "Contact"),
@@ -389,6 +394,7 @@ LOAD_ORDER: list[tuple[str, str, str]] = [
 TABLE_OF = {
     "User": "users",
     "Campaign": "campaigns",
+    "DatedConversionRate": "exchange_rates",
     "Account": "accounts",
     "hs_companies": "accounts",
     "Contact": "contacts",

@@ -6,6 +6,7 @@ written before the next chunk starts, so memory stays bounded at every scale.
 
 from __future__ import annotations
 
+import math
 import random
 import shutil
 from dataclasses import dataclass, field
@@ -15,11 +16,11 @@ from revframe.demo import activities, hubspot, revenue, touchpoints
 from revframe.demo.accounts import CompanyFactory
 from revframe.demo.campaigns import build_campaigns, campaign_rows
 from revframe.demo.company import Chunk
-from revframe.demo.config import SCALES
+from revframe.demo.config import AS_OF_DATE, DAY, EPOCH, FX, SCALES, START_DATE
 from revframe.demo.defects import BAD_VALUES, GroundTruth
 from revframe.demo.files import FILES, LOAD_ORDER, MAPPINGS, TABLE_OF, render
 from revframe.demo.ground_truth_doc import README as GT_README
-from revframe.demo.ids import IdBook
+from revframe.demo.ids import IdBook, sf_id
 from revframe.demo.users import build_team, user_rows
 from revframe.demo.world import World
 from revframe.demo.writers import Sinks
@@ -79,6 +80,7 @@ def generate_company(out_dir: Path, scale: str = "small", seed: int = 7) -> Demo
     _write_rows(sinks, "User", user_rows(team))
     marketing = next(u for u in team.users if u.title == "Director of Marketing Ops")
     _write_rows(sinks, "Campaign", campaign_rows(book, marketing.id))
+    _write_rows(sinks, "DatedConversionRate", rate_rows())
     for c in book.campaigns:
         if c.violation:
             gt.add(
@@ -112,6 +114,23 @@ def generate_company(out_dir: Path, scale: str = "small", seed: int = 7) -> Demo
         table = TABLE_OF[key]
         files.counts[table] = files.counts.get(table, 0) + rows
     return files
+
+
+def rate_rows() -> list[dict]:
+    """Salesforce dated exchange rates (units per 1 USD), one per currency per quarter, drifting ±2% around FX."""
+    rows, day = [], START_DATE.replace(day=1)
+    n = 0
+    while day <= AS_OF_DATE:
+        q = (day.year - START_DATE.year) * 4 + (day.month - 1) // 3
+        for code, rate in FX.items():
+            if code == "USD":
+                continue
+            n += 1
+            drift = 1 + 0.02 * math.sin(q + len(code) + ord(code[0]))
+            rows.append({"Id": sf_id("04w", n), "IsoCode": code, "ConversionRate": f"{rate * drift:.6f}",
+                         "StartDate": (day - EPOCH).days * DAY})  # fmt: skip
+        day = day.replace(year=day.year + (day.month + 3 > 12), month=(day.month + 2) % 12 + 1)
+    return rows
 
 
 def _write_rows(sinks: Sinks, key: str, rows: list[dict], corrupt: dict | None = None) -> None:

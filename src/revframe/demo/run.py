@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +59,12 @@ def run_demo(ws: Workspace, scale: str, seed: int, bar: Progress | None = None) 
     from revframe.demo.process import run_process
 
     process = run_process(ws, bar)
+    from revframe.demo.metrics import run_metrics
+
+    task = bar.add_task("metrics", total=None) if bar else None
+    _, metrics = run_metrics(ws)
+    if bar and task is not None:
+        bar.remove_task(task)
     status = ws.status()  # after the quality engines: their tables, and contacts and accounts as merged
     result: dict[str, Any] = {
         "company": COMPANY,
@@ -76,7 +82,14 @@ def run_demo(ws: Workspace, scale: str, seed: int, bar: Progress | None = None) 
     }
     result["quality"] = quality
     result["process"] = process
+    result["metrics"] = metrics
     result["charter"] = str(write_charter(ws))
+    from revframe.report import write_report as write_cadence_report
+
+    # the monthly business review of the demo's last month (the report covers the month before as_of)
+    review = write_cadence_report(ws.root, ws.store, ws.spec, "monthly", as_of=AS_OF_DATE + timedelta(days=1))
+    result["cadence_report"] = str(review.html)
+    result["cadence_report_name"] = review.html.name
     result["report"] = str(write_report(ws, result))
     return result
 

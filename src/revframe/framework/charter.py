@@ -204,6 +204,7 @@ def charter_context(spec: Spec) -> dict[str, Any]:
                         "owner": role(m.owner),
                         "cadence": cadences.get(m.cadence, m.cadence),
                         "target": "" if m.target is None else f"{m.target:g}",
+                        "sql": _metric_sql(spec, m),
                     }
                     for m in spec.metrics
                     if m.tier == tier
@@ -243,3 +244,13 @@ def charter_context(spec: Spec) -> dict[str, Any]:
             for c in spec.cadences
         ],
     }
+
+
+def _metric_sql(spec: Spec, m: Any) -> str:
+    """The SQL revframe runs for a metric, so the charter and the numbers cannot disagree."""
+    from revframe.metrics.compute import definition_sql  # the metrics engine builds on the framework
+
+    try:
+        return definition_sql(spec, m)
+    except Exception as e:  # a definition the engine refuses: say so in the charter rather than fail it
+        return f"-- cannot be computed: {e}"

@@ -162,6 +162,38 @@ def metric_refs(spec: Spec, ctx: Context) -> Iterator[Issue]:
         yield from unknown(m.system_of_record, systems, (*path, "system_of_record"), "system", "systems")
 
 
+@CHECKS.needs("metrics")
+def metric_computable(spec: Spec, ctx: Context) -> Iterator[Issue]:
+    """Every metric can be computed: a built-in id, a measure, or a ratio of known metrics without a cycle."""
+    from revframe.framework.metrics import BUILTIN_METRICS
+
+    ids = [m.id for m in spec.metrics]
+    ratios = {m.id: m.ratio for m in spec.metrics if m.ratio is not None}
+    for i, m in enumerate(spec.metrics):
+        path = ("metrics", i)
+        if m.measure is None and m.ratio is None and m.id not in BUILTIN_METRICS:
+            yield Issue(
+                path, f"metric '{m.id}' has no way to be computed", m.id,
+                "add measure: {agg: sum, field: opportunities.amount} (count, count_distinct, sum, avg, median, "
+                "p90, min, max) or ratio: {numerator: METRIC, denominator: METRIC}; built-in metrics: "
+                + ", ".join(sorted(BUILTIN_METRICS)),
+            )  # fmt: skip
+        if m.ratio is None:
+            continue
+        for part in ("numerator", "denominator"):
+            yield from unknown(getattr(m.ratio, part), ids, (*path, "ratio", part), "metric", "metrics")
+        seen, todo = {m.id}, [m.ratio.numerator, m.ratio.denominator]
+        while todo:
+            nxt = todo.pop()
+            if nxt == m.id:
+                yield Issue((*path, "ratio"), f"metric '{m.id}' is a ratio of itself (a cycle)", m.id,
+                            "a ratio must end at metrics with a measure or built-in metrics")  # fmt: skip
+                break
+            if nxt not in seen and nxt in ratios:
+                seen.add(nxt)
+                todo += [ratios[nxt].numerator, ratios[nxt].denominator]
+
+
 @CHECKS.needs("cadences", "people", "metrics")
 def cadence_refs(spec: Spec, ctx: Context) -> Iterator[Issue]:
     """Cadences are owned and attended by known roles and cover known metrics."""

@@ -15,12 +15,14 @@ after it is a pure function of :class:`ReportData`.
 from revframe.report.data import QualityData, ReportData, SlaData, build_report_data, report_data
 from revframe.report.periods import period_title, report_period, resolve_cadence
 from revframe.report.render import SECTIONS, build_view, render_html, render_pdf, render_view, section_summary
+from revframe.report.write import Written, write_report
 
 __all__ = [
     "SECTIONS",
     "QualityData",
     "ReportData",
     "SlaData",
+    "Written",
     "build_report_data",
     "build_view",
     "period_title",
@@ -31,4 +33,5 @@ __all__ = [
     "report_period",
     "resolve_cadence",
     "section_summary",
+    "write_report",
 ]

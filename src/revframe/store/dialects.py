@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import sqlglot
+from sqlglot import exp
 
 from revframe.store.schema import Table
 
@@ -32,8 +33,16 @@ def render(sql: str, dialect: str) -> str:
     """Render revframe SQL (DuckDB dialect) for ``dialect`` (duckdb, postgres, spark)."""
     if dialect == SOURCE_DIALECT:
         return sql
-    out = sqlglot.transpile(sql, read=SOURCE_DIALECT, write=dialect)
-    return ";\n".join(out)
+    trees = sqlglot.parse(sql, read=SOURCE_DIALECT)
+    if dialect == "spark":  # Spark has no PERCENTILE_CONT(x, q): its exact interpolating PERCENTILE is the same
+        trees = [t.transform(_spark_percentile) if t is not None else t for t in trees]
+    return ";\n".join(t.sql(dialect=dialect) for t in trees if t is not None)
+
+
+def _spark_percentile(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.PercentileCont) and node.args.get("expression") is not None:
+        return exp.Anonymous(this="PERCENTILE", expressions=[node.this, node.args["expression"]])
+    return node
 
 
 def create_table_sql(table: Table, name: str | None = None, *, primary_key: bool = True, temp: bool = False) -> str:

@@ -25,6 +25,8 @@ V3_TABLES = [
     "sla_escalations", "api_keys",
 ]  # fmt: skip
 
+V4_TABLES = ["exchange_rates", "metric_values"]
+
 
 def _create(store: Store, names: list[str]) -> None:
     for name in names:
@@ -43,8 +45,13 @@ def _v3_process_pillar(store: Store) -> None:
     _create(store, V3_TABLES)
 
 
+def _v4_metrics(store: Store) -> None:
+    _create(store, V4_TABLES)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Store], None]]] = [
     (1, "canonical tables, ingest runs, quarantine, framework versions", _v1_canonical_tables),
     (2, "data pillar: quality scans, scorecards, duplicates, merges, aliases, account matches", _v2_data_pillar),
     (3, "process pillar: lead scores, routing, SLA clocks, escalations, API keys", _v3_process_pillar),
+    (4, "metrics: exchange rates, metric values", _v4_metrics),
 ]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -292,6 +292,15 @@ TABLES: dict[str, Table] = {
                 C("due_date", "date"),
                 C("completed_at", "timestamp"),
                 C("status"),
+            ),
+        ),
+        Table(
+            "exchange_rates",
+            "Dated exchange rates to the company currency (Salesforce's DatedConversionRate): metrics convert amounts.",
+            (
+                C("currency", kind="currency", doc="ISO 4217 code of the rate's currency"),
+                C("rate", "double", doc="units of this currency per one unit of the company currency"),
+                C("valid_from", "date", doc="applies from this day until the next rate of the currency"),
             ),
         ),
         # --- bookkeeping -------------------------------------------------------------------
@@ -652,6 +661,27 @@ TABLES: dict[str, Table] = {
                 C("key_hash"),
                 C("created_at", "timestamp"),
                 C("revoked_at", "timestamp"),
+            ),
+            system=True,
+        ),
+        Table(
+            "metric_values",
+            "Every value a `revframe metrics` run computed: metric, period, dimension values, value and its parts.",
+            (
+                C("run_id"),
+                C("metric_id"),
+                C("period", doc="the period's label: 2026-03, 2026-Q1, 2026-W09, 2026"),
+                C("period_start", "date"),
+                C("period_end", "date", doc="the day after the period"),
+                C("dims", "json", doc='dimension values, e.g. {"segment": "enterprise"}; {} for the total'),
+                C("value", "double", doc="empty when there is no value (see note)"),
+                C("numerator", "double"),
+                C("denominator", "double"),
+                C("n", "int", doc="records behind the value"),
+                C("note", doc="why a value is empty, or what it assumed"),
+                C("engine", doc="duckdb, postgres or spark"),
+                C("framework_version"),
+                C("computed_at", "timestamp"),
             ),
             system=True,
         ),
