@@ -398,11 +398,11 @@ def test_running_the_demo_again_inserts_nothing(demo: DemoRuns) -> None:
         assert (i["inserted"], i["updated"], i["unchanged"] + i["merged_away"]) == (0, 0, i["loaded"]), i
     assert sum(i["merged_away"] for i in ingests) > 0
     before, after = table_rows(demo.status_after_first.json()), table_rows(demo.status_after_second.json())
-    # each run appends its ingest runs, scans, matches and scores; nothing else may change (no second dedupe or
-    # merge, no second routing of a record already routed, no second clock for a handoff already clocked)
+    # each run appends its ingest runs, scans, matches, scores and metric values; nothing else may change (no
+    # second dedupe or merge, no second routing of a record already routed, no second clock for a handoff)
     appended = (
         "ingest_runs", "quarantine", "schema_migrations", "quality_scans", "quality_issues", "quality_scores",
-        "lead_scores",
+        "lead_scores", "metric_values",
     )  # fmt: skip
     # routing tries the fallback queue again (nobody is assigned twice: test_demo_runs_the_process_engines)
     data_tables = [t for t in before if t not in (*appended, "account_matches", "routing_decisions")]
@@ -410,6 +410,7 @@ def test_running_the_demo_again_inserts_nothing(demo: DemoRuns) -> None:
     retried = demo.second.json()["process"]["routing"]["routed"]
     assert after["routing_decisions"] - before["routing_decisions"] == retried
     assert before["merges"] > 0 and before["dedupe_runs"] == 2
+    assert after["metric_values"] == 2 * before["metric_values"] > 0  # one more run, the same values
 
 
 @ONE_DEMO_WORKER

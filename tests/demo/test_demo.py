@@ -126,6 +126,7 @@ def test_salesforce_ids_and_formats(demo: DemoFiles) -> None:
         "Event": "00U",
         "Campaign": "701",
         "CampaignMember": "00v",
+        "DatedConversionRate": "04w",
     }
     dt_re = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000\+0000$")
     bad = {row["external_id"] for row in read(demo.ground_truth / "bad_rows.csv")}
