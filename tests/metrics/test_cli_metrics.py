@@ -179,11 +179,6 @@ def test_whole_suite_by_segment_shows_unsplittable_metrics_in_total(ws: Path) ->
     assert any(x["metric"] == "bookings" and x.get("segment") == "smb" for x in rows)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the CLI prints a metric's notes ('cannot be split by segment ...: shown in total') only with "
-    "--explain: a whole-suite table or JSON run gives the totals without saying why",
-)
 def test_whole_suite_table_says_why_a_metric_is_in_total(ws: Path) -> None:
     r = revframe("-w", ws, "metrics", "--tier", "1", "--by", "segment", *Q1, "--no-save")
     assert r.code == 0
@@ -197,11 +192,6 @@ def test_csv_output(ws: Path) -> None:
     assert {(x["period"], x["segment"]): x["value"] for x in rows}[("2026-01", "smb")] == "25000.0"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="--format csv takes its columns from the first row: a later row with another dimension (the p90 row's "
-    "'statistic', a stage, a component...) makes csv.DictWriter raise ValueError (a traceback, exit 1)",
-)
 def test_csv_output_of_rows_with_different_dimensions(ws: Path, tmp_path: Path) -> None:
     url = f"duckdb://{tmp_path / 'operations.duckdb'}"
     store = open_store(url)

@@ -220,11 +220,6 @@ def test_a_spec_filter_narrows_a_builtin(flow: Store) -> None:
     assert got == {"2026-01": (2, 3), "2026-02": (1, 3), "2026-03": (0, 1)}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="account-grain built-ins (logo_churn, net/gross revenue retention, revenue_per_account) apply the "
-    "spec's filters to subscription rows (alias s): a filter on accounts.segment fails in the store",
-)
 def test_a_filter_on_an_account_field_of_an_account_metric(subscriptions: Store) -> None:
     spec = with_filters("logo_churn", "[{field: accounts.segment, op: eq, value: enterprise}]")
     res = run(subscriptions, ["logo_churn"], spec=spec).results["logo_churn"]
@@ -232,21 +227,12 @@ def test_a_filter_on_an_account_field_of_an_account_metric(subscriptions: Store)
     assert [(r.value, r.denominator) for r in res.series()] == [(0.0, 2), (0.0, 2), (0.0, 2)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cohort built-ins filter the per-person projection PEOPLE, which has only id, account_id, owner_id, "
-    "lead_source, country and dates: a filter on another contacts field fails in the store",
-)
 def test_a_cohort_filter_on_any_contact_field(people: Store) -> None:
     spec = with_filters("mql_to_sql_conversion", "[{field: contacts.email, op: exists}]")
     res = run(people, ["mql_to_sql_conversion"], spec=spec).results["mql_to_sql_conversion"]
     assert res.value(JAN) == 75.0  # everyone has an email: the same as without the filter
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lead_response_time never applies the metric's spec filters (its base query has no filter clause)",
-)
 def test_lead_response_time_applies_its_filters(operations: Store) -> None:
     spec = with_filters("lead_response_time", "[{field: contacts.lead_source, op: eq, value: webinar}]")
     res = run(operations, ["lead_response_time"], spec=spec).results["lead_response_time"]

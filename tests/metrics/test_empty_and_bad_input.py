@@ -39,11 +39,6 @@ def test_a_division_by_zero_is_empty_with_its_note(duck: Store) -> None:
     assert r.results["win_rate"].series()[1].note == NO_DATA  # February: no closed deal at all
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="compute._fill adds the explicit empty row only to metrics without breakdowns: a period without data "
-    "of a metric with its own dims (stage, activity_type, component, feature...) has no row at all",
-)
 def test_a_period_without_data_is_explicit_for_a_metric_with_breakdowns(operations: Store) -> None:
     res = run(operations, ["rep_activity"]).results["rep_activity"]
     march = [r for r in res.rows if r.period == MAR]  # activities only in January and February

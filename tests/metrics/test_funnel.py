@@ -57,11 +57,6 @@ def test_sql_to_opportunity_conversion(people: Store) -> None:
     assert notes(res)["2026-03"] is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="metrics place timestamps in periods by UTC dates; the spec's company.timezone (America/New_York) "
-    "defines months (docs/framework.md), and the report's SLA section already uses it",
-)
 def test_timestamps_fall_in_the_company_time_zones_month(duck: Store) -> None:
     ny = ZoneInfo("America/New_York")
     late = datetime(2026, 1, 31, 22, 0, tzinfo=ny).astimezone(UTC)  # 2026-02-01 03:00 UTC

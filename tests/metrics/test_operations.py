@@ -30,22 +30,12 @@ def test_rep_activity_by_owner_and_team(operations: Store) -> None:
     assert res.value(JAN, owner="Bo Chen", team="Mid-Market Sales", activity_type="meeting") == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the default spec's filter `activities.is_automated eq false` is SQL `= FALSE`, which drops "
-    "activities whose flag is empty; the built-in (COALESCE) and the SLA engine count them as genuine",
-)
 def test_rep_activity_counts_an_activity_without_the_automated_flag(duck: Store) -> None:
     insert(duck, "activities", [act("n1", utc(2026, 1, 5, 15), "call", owner_id="crm:ann", is_automated=None)])
     res = run(duck, ["rep_activity"]).results["rep_activity"]
     assert res.value(JAN, activity_type="call") == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the default spec's filter `opportunities.is_closed eq false` drops open deals whose is_closed is "
-    "empty, although the built-in treats an empty is_closed as open (NOT COALESCE(is_closed, FALSE))",
-)
 def test_pipeline_value_counts_a_deal_whose_is_closed_is_empty(duck: Store) -> None:
     insert(duck, "opportunities", [opp("n1", 500, date(2026, 1, 20), is_closed=None, is_won=None)])
     assert run(duck, ["pipeline_value"]).results["pipeline_value"].value(JAN) == 500.0

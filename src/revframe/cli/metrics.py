@@ -65,8 +65,8 @@ def metrics(
         else:
             emit_json([r.to_dict() for r in run.rows()])
         return
-    if STATE.format is Format.csv:
-        emit_rows([r.to_dict() for r in run.rows()])
+    if STATE.format is Format.csv:  # one header for every row: the union of their columns, in order seen
+        emit_rows(_same_columns([r.to_dict() for r in run.rows()]))
         return
     first, last = run.periods[0], run.periods[-1]
     say(
@@ -78,6 +78,9 @@ def metrics(
         if explain:
             _print_explained(res, run.engine)
         emit_rows(_table(res), title=f"{res.name} ({res.metric_id}, tier {res.tier}, {res.unit})")
+        if not explain:
+            for note in res.notes:
+                say(escape(f"{res.metric_id}: {note}"))
     if run.rates:
         emit_rows(run.rates, title=f"Exchange rates applied (units per 1 {run.currency})")
     for note in run.notes:
@@ -100,10 +103,15 @@ def _table(res: MetricResult) -> list[dict[str, Any]]:
         row["n"] = "" if r.n is None else r.n
         row["note"] = r.note or ""
         rows.append(row)
+    return _same_columns(rows, "") or [{"period": "-", "value": "no rows"}]
+
+
+def _same_columns(rows: list[dict[str, Any]], missing: Any = None) -> list[dict[str, Any]]:
+    """Rows with the union of their keys (a run mixes metrics split by different dimensions)."""
     keys: list[str] = []
     for row in rows:
         keys += [k for k in row if k not in keys]
-    return [{k: row.get(k, "") for k in keys} for row in rows] or [{"period": "-", "value": "no rows"}]
+    return [{k: row.get(k, missing) for k in keys} for row in rows]
 
 
 def _plain(v: float | None) -> str:

@@ -56,19 +56,19 @@ def _opps(c: Ctx, m: Metric, where: str, t: str = "o.close_date") -> str:
 @builtin("pipeline_value")
 def pipeline_value(c: Ctx, m: Metric) -> str:
     return c.aggregate(m, _opps(c, m, "NOT COALESCE(o.is_closed, FALSE)"),
-                       {"value": "sum(b.amount_c)"}, has=OPP, ctes=[c.fx_cte()])  # fmt: skip
+                       {"value": "sum(b.amount_c)"}, has=OPP, dated=True, ctes=[c.fx_cte()])  # fmt: skip
 
 
 @builtin("bookings")
 def bookings(c: Ctx, m: Metric) -> str:
-    return c.aggregate(m, _opps(c, m, "o.is_won"), {"value": "sum(b.amount_c)"}, has=OPP, ctes=[c.fx_cte()])
+    return c.aggregate(m, _opps(c, m, "o.is_won"), {"value": "sum(b.amount_c)"}, has=OPP, dated=True, ctes=[c.fx_cte()])
 
 
 @builtin("win_rate")
 def win_rate(c: Ctx, m: Metric) -> str:
     won = "sum(CASE WHEN b.is_won THEN 1 ELSE 0 END)"
     return c.aggregate(m, _opps(c, m, "o.is_closed"), {"value": share(won, "count(*)"), "numerator": won,
-                       "denominator": "count(*)"}, has=OPP, ctes=[c.fx_cte()])  # fmt: skip
+                       "denominator": "count(*)"}, has=OPP, dated=True, ctes=[c.fx_cte()])  # fmt: skip
 
 
 @builtin("win_rate_amount")
@@ -76,14 +76,14 @@ def win_rate_amount(c: Ctx, m: Metric) -> str:
     won = "sum(CASE WHEN b.is_won THEN b.amount_c ELSE 0 END)"
     return c.aggregate(m, _opps(c, m, "o.is_closed AND o.amount_c IS NOT NULL"),
                        {"value": share(won, "sum(b.amount_c)"), "numerator": won, "denominator": "sum(b.amount_c)"},
-                       has=OPP, ctes=[c.fx_cte()])  # fmt: skip
+                       has=OPP, dated=True, ctes=[c.fx_cte()])  # fmt: skip
 
 
 @builtin("avg_deal_size")
 def avg_deal_size(c: Ctx, m: Metric) -> str:
     return c.aggregate(m, _opps(c, m, "o.is_won AND o.amount_c IS NOT NULL"),
                        {"value": "avg(b.amount_c)", "numerator": "sum(b.amount_c)", "denominator": "count(*)"},
-                       has=OPP, ctes=[c.fx_cte()])  # fmt: skip
+                       has=OPP, dated=True, ctes=[c.fx_cte()])  # fmt: skip
 
 
 @builtin("deal_cycle_length")
@@ -91,7 +91,7 @@ def deal_cycle_length(c: Ctx, m: Metric) -> str:
     days = days_between("b.created_at", "b.close_date")
     return c.aggregate(m, _opps(c, m, "o.is_won AND o.created_at IS NOT NULL"),
                        {"value": f"avg({days})", "numerator": f"sum({days})", "denominator": "count(*)"},
-                       has=OPP, ctes=[c.fx_cte()])  # fmt: skip
+                       has=OPP, dated=True, ctes=[c.fx_cte()])  # fmt: skip
 
 
 @builtin("pipeline_coverage")
@@ -100,7 +100,8 @@ def pipeline_coverage(c: Ctx, m: Metric) -> str:
     target = c.spec.metric("bookings") if "bookings" in {x.id for x in c.spec.metrics} else None
     return c.aggregate(m, _opps(c, m, "NOT COALESCE(o.is_closed, FALSE)"),
                        {"value": "sum(b.amount_c) / NULLIF(max(p.target), 0)", "numerator": "sum(b.amount_c)",
-                        "denominator": "max(p.target)"}, has=set(), ctes=[c.fx_cte()], target=target)  # fmt: skip
+                        "denominator": "max(p.target)"}, has=set(), dated=True, ctes=[c.fx_cte()],
+                       target=target)  # fmt: skip
 
 
 @builtin("marketing_sourced_revenue")
@@ -117,7 +118,7 @@ def marketing_sourced_revenue(c: Ctx, m: Metric) -> str:
         f"o.id IN (SELECT op.id FROM ({people}) AS op JOIN touchpoints AS tp ON tp.contact_id = op.person "
         "WHERE tp.campaign_id IS NOT NULL AND tp.occurred_at < op.created_at)"
     )
-    return c.aggregate(m, _opps(c, m, f"o.is_won AND {sourced}"), {"value": "sum(b.amount_c)"}, has=OPP,
+    return c.aggregate(m, _opps(c, m, f"o.is_won AND {sourced}"), {"value": "sum(b.amount_c)"}, has=OPP, dated=True,
                        ctes=[c.fx_cte()])  # fmt: skip
 
 
@@ -131,11 +132,14 @@ def _arr_by_account(c: Ctx, m: Metric, *days: str) -> str:
         for i, d in enumerate(days)
     )
     active_any = " OR ".join(f"({CUSTOMER_ON.format(d=f'p.{d}')})" for d in days)
+    # the metric's filters test its grain: the subscription rows, or (account metrics) the account
+    on_account = m.grain == "accounts" and bool(m.filters)
+    account = "JOIN accounts AS fa ON fa.id = s.account_id " if on_account else ""
     return (
         f"SELECT p.period_start, s.account_id, {cols}, "
         f"sum(CASE WHEN s.amount_c IS NULL THEN 1 ELSE 0 END) AS unpriced "
-        f"FROM ({c.converted('subscriptions', 's0')}) AS s JOIN {c.spine()} ON {active_any} "
-        f"WHERE {c.filters(m, 's')} GROUP BY p.period_start, s.account_id"
+        f"FROM ({c.converted('subscriptions', 's0')}) AS s {account}JOIN {c.spine()} ON {active_any} "
+        f"WHERE {c.filters(m, 'fa' if on_account else 's')} GROUP BY p.period_start, s.account_id"
     )
 
 
@@ -217,24 +221,28 @@ def arr_waterfall(c: Ctx, m: Metric) -> str:
 
 # --- people: response, conversions, sources ------------------------------------------------------
 
-PEOPLE = (
-    "SELECT k.id, COALESCE(k.account_id, l.account_id) AS account_id, k.owner_id, COALESCE(k.lead_source, "
-    "l.lead_source) AS lead_source, COALESCE(k.country, l.country, acc.country) AS country, "
-    "COALESCE(l.created_at, k.created_at) AS created_at, COALESCE(k.mql_at, l.mql_at) AS mql_at, "
-    "COALESCE(k.sql_at, l.sql_at) AS sql_at "
-    "FROM contacts AS k LEFT JOIN (SELECT converted_contact_id, min(account_id) AS account_id, "
-    "min(lead_source) AS lead_source, min(country) AS country, min(created_at) AS created_at, "
-    "min(mql_at) AS mql_at, min(sql_at) AS sql_at FROM contacts WHERE converted_contact_id IS NOT NULL "
-    "GROUP BY converted_contact_id) AS l ON l.converted_contact_id = k.id "
-    "LEFT JOIN accounts AS acc ON acc.id = k.account_id WHERE k.converted_contact_id IS NULL"
-)
-"""One row per person: open leads and contacts; a contact carries the lead it was converted from
-(its source, creation and lifecycle dates when the contact has none), so nobody counts twice."""
+
+def people(c: Ctx, m: Metric) -> str:
+    """One row per person: open leads and contacts; a contact carries the lead it was converted from
+    (its source, creation and lifecycle dates when the contact has none), so nobody counts twice.
+    The metric's filters test the person's own contacts row (``k``)."""
+    return (
+        "SELECT k.id, COALESCE(k.account_id, l.account_id) AS account_id, k.owner_id, COALESCE(k.lead_source, "
+        "l.lead_source) AS lead_source, COALESCE(k.country, l.country, acc.country) AS country, "
+        "COALESCE(l.created_at, k.created_at) AS created_at, COALESCE(k.mql_at, l.mql_at) AS mql_at, "
+        "COALESCE(k.sql_at, l.sql_at) AS sql_at "
+        "FROM contacts AS k LEFT JOIN (SELECT converted_contact_id, min(account_id) AS account_id, "
+        "min(lead_source) AS lead_source, min(country) AS country, min(created_at) AS created_at, "
+        "min(mql_at) AS mql_at, min(sql_at) AS sql_at FROM contacts WHERE converted_contact_id IS NOT NULL "
+        "GROUP BY converted_contact_id) AS l ON l.converted_contact_id = k.id "
+        f"LEFT JOIN accounts AS acc ON acc.id = k.account_id WHERE k.converted_contact_id IS NULL "
+        f"AND {c.filters(m, 'k')}"
+    )
 
 
 def _cohort(c: Ctx, m: Metric, start: str, reached: str, at: str) -> str:
     """Of the people whose ``start`` falls in the period, the share for whom ``reached`` holds (``at``: when)."""
-    base = f"SELECT q.*, q.{start} AS t FROM ({PEOPLE}) AS q WHERE q.{start} IS NOT NULL AND {c.filters(m, 'q')}"
+    base = f"SELECT q.*, q.{start} AS t FROM ({people(c, m)}) AS q WHERE q.{start} IS NOT NULL"
     ever = f"sum(CASE WHEN {reached} THEN 1 ELSE 0 END)"
     values = {"value": share(ever, "count(*)"), "numerator": ever, "denominator": "count(*)"}
     if m.within_days is not None:
@@ -259,8 +267,8 @@ def sql_to_opportunity_conversion(c: Ctx, m: Metric) -> str:
     """Of the people who became SQL in the period, the share whose account got an opportunity after."""
     base = (
         "SELECT q.id, q.account_id, q.owner_id, q.lead_source, q.country, q.sql_at AS t, min(op.created_at) AS opp_at "
-        f"FROM ({PEOPLE}) AS q LEFT JOIN opportunities AS op ON op.account_id = q.account_id "
-        f"AND op.created_at >= q.sql_at WHERE q.sql_at IS NOT NULL AND {c.filters(m, 'q')} "
+        f"FROM ({people(c, m)}) AS q LEFT JOIN opportunities AS op ON op.account_id = q.account_id "
+        "AND op.created_at >= q.sql_at WHERE q.sql_at IS NOT NULL "
         "GROUP BY q.id, q.account_id, q.owner_id, q.lead_source, q.country, q.sql_at"
     )
     ever = "sum(CASE WHEN b.opp_at IS NOT NULL THEN 1 ELSE 0 END)"
@@ -276,8 +284,8 @@ def lead_source_quality(c: Ctx, m: Metric) -> str:
     """Per lead source, of the people created in the period: the share that became MQL (value), SQL and won."""
     base = (
         "SELECT q.id, q.account_id, q.owner_id, q.lead_source, q.country, q.mql_at, q.sql_at, q.created_at AS t, "
-        f"count(op.id) AS won FROM ({PEOPLE}) AS q LEFT JOIN opportunities AS op ON op.contact_id = q.id "
-        f"AND op.is_won AND op.created_at >= q.created_at WHERE {c.filters(m, 'q')} "
+        f"count(op.id) AS won FROM ({people(c, m)}) AS q LEFT JOIN opportunities AS op ON op.contact_id = q.id "
+        "AND op.is_won AND op.created_at >= q.created_at "
         "GROUP BY q.id, q.account_id, q.owner_id, q.lead_source, q.country, q.mql_at, q.sql_at, q.created_at"
     )
     mql = "sum(CASE WHEN b.mql_at IS NOT NULL THEN 1 ELSE 0 END)"
@@ -287,6 +295,18 @@ def lead_source_quality(c: Ctx, m: Metric) -> str:
                   "w_won_pct": share("sum(CASE WHEN b.won > 0 THEN 1 ELSE 0 END)", "count(*)")},
         has=PERSON - {"lead_source"}, own={"source": "b.lead_source"},
     )  # fmt: skip
+
+
+def unfiltered(m: Metric) -> Metric:
+    """The metric without its filters (they apply to another table than the people joined)."""
+    return m.model_copy(update={"filters": []})
+
+
+def _person_filter(c: Ctx, m: Metric, record: str) -> str:
+    """The metric's filters on the contacts row ``record`` names (TRUE without filters)."""
+    if not m.filters:
+        return "TRUE"
+    return f"{record} IN (SELECT f.id FROM contacts AS f WHERE {c.filters(m, 'f')})"
 
 
 @builtin("lead_response_time")
@@ -300,7 +320,8 @@ def lead_response_time(c: Ctx, m: Metric) -> str:
     base = (
         "SELECT k.record_id, k.started_at AS t, k.elapsed_seconds / 60.0 AS minutes, k.owner_id, "
         "q.account_id, q.lead_source, q.country FROM sla_clocks AS k "
-        f"LEFT JOIN ({PEOPLE}) AS q ON q.id = k.record_id WHERE k.handoff_id = {literal(handoff or '')} "
+        f"LEFT JOIN ({people(c, unfiltered(m))}) AS q ON q.id = k.record_id "
+        f"WHERE k.handoff_id = {literal(handoff or '')} AND {_person_filter(c, m, 'k.record_id')} "
         "AND k.status IN ('met', 'breached') AND k.stopped_at IS NOT NULL AND k.stop_reason NOT LIKE 'closed:%'"
     )
     return c.aggregate(m, base, {"value": "median(b.minutes)", "w_p90": "quantile_cont(b.minutes, 0.9)"},
@@ -410,7 +431,7 @@ def content_engagement_by_stage(c: Ctx, m: Metric) -> str:
     base = (
         f"SELECT tp.id, tp.type, tp.occurred_at AS t, q.id AS person, q.account_id, q.owner_id, q.lead_source, "
         f"q.country, {stage} AS funnel_stage FROM touchpoints AS tp JOIN contacts AS k ON k.id = tp.contact_id "
-        f"JOIN ({PEOPLE}) AS q ON q.id = COALESCE(k.converted_contact_id, k.id) "
+        f"JOIN ({people(c, unfiltered(m))}) AS q ON q.id = COALESCE(k.converted_contact_id, k.id) "
         "LEFT JOIN (SELECT account_id, min(CASE WHEN is_won THEN close_date END) AS won_on, "
         "min(created_at) AS opp_on FROM opportunities GROUP BY account_id) AS ao ON ao.account_id = q.account_id "
         f"WHERE {c.filters(m, 'tp')}"
@@ -429,7 +450,7 @@ def onboarding_completion(c: Ctx, m: Metric) -> str:
         f"LEFT JOIN accounts AS acc ON acc.id = om.account_id WHERE {c.filters(m, 'om')}"
     )
     return c.aggregate(m, base, {"value": share(done, "count(*)"), "numerator": done, "denominator": "count(*)"},
-                       has={"t", "account_id", "owner_id", "country"})  # fmt: skip
+                       has={"t", "account_id", "owner_id", "country"}, dated=True)  # fmt: skip
 
 
 @builtin("feature_adoption")

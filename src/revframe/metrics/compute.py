@@ -185,12 +185,18 @@ def _extra_rows(m: Metric, res: MetricResult, period: Period, dims: dict[str, st
 
 
 def _fill(ctx: Ctx, m: Metric, res: MetricResult) -> None:
-    """Every period gets its total row: an explicit empty value where the query found nothing."""
-    if ctx.by or any(set(r.dims) - {"within_days", "statistic"} for r in res.rows):
+    """Every period gets a row: where the query found nothing, an explicit empty value (never a silent 0).
+
+    Without breakdowns that is the period's total row; a metric split by its own dimensions (stage,
+    component, feature...) gets one row without dimension values for a period where it found
+    nothing at all. Split by ``--by``, a period without data has no rows (the totals show it).
+    """
+    if ctx.by:
         return
-    have = {(r.period, tuple(sorted(r.dims.items()))) for r in res.rows}
+    split = any(set(r.dims) - {"within_days", "statistic"} for r in res.rows)
+    have = {r.period for r in res.rows} if split else {r.period for r in res.rows if not r.dims}
     for p in ctx.periods:
-        if (p, ()) not in have:
+        if p not in have:
             res.rows.append(MetricRow(m.id, p, {}, None, n=0, note="no data in the period"))
 
 
@@ -229,7 +235,8 @@ def measure_sql(ctx: Ctx, m: Metric) -> str:
         f"WHERE {ctx.filters(m, 'g')}"
     )  # fmt: skip
     has = {"t", "country", *carried} | ({"account_id"} if "account_id" in cols or grain == "accounts" else set())
-    return ctx.aggregate(m, base, {"value": AGGREGATES[m.measure.agg].format(f="b.v")}, has=has,
+    dated = TABLES[grain].column(m.time_dimension.split(".")[1]).type == "date"
+    return ctx.aggregate(m, base, {"value": AGGREGATES[m.measure.agg].format(f="b.v")}, has=has, dated=dated,
                          ctes=[ctx.fx_cte()] if money else None)  # fmt: skip
 
 
@@ -319,7 +326,8 @@ def definition_sql(spec: Spec, m: Metric) -> str:
     """A metric's SQL as the charter shows it: DuckDB's dialect, over the period spine ``periods``.
 
     ``periods`` has one row per period: period_start, period_end (the day after), day_before,
-    last_day, year_ago (a year before the last day) and target. Ratios and pipeline velocity are
+    last_day, year_ago (a year before the last day), target, and ts_start/ts_end (the instants the
+    period's first day and the next period's begin in the company's time zone). Ratios and pipeline velocity are
     combined from other metrics' rows: their formula is given instead.
     """
     ctx = Ctx(spec, "month", [], [], symbolic=True)

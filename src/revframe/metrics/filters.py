@@ -68,4 +68,6 @@ def _predicate(c: FieldCondition, col: str) -> str:
         return f"{col} {'NOT IN' if op == 'not_in' else 'IN'} ({', '.join(literal(v) for v in values)})"
     if op == "matches":
         return f"regexp_matches(CAST({col} AS VARCHAR), {lit(str(c.value))})"
+    if isinstance(values[0], bool) and op in ("eq", "ne"):  # an empty flag is false, as CRMs export unset checkboxes
+        col = f"COALESCE({col}, FALSE)"
     return f"{col} {_OPS[op]} {literal(values[0])}"

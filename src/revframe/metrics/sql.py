@@ -14,8 +14,9 @@ plus whatever the metric aggregates.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
@@ -66,7 +67,8 @@ class Ctx:
     # --- the period spine -----------------------------------------------------------------------
     def spine(self, target: Metric | None = None) -> str:
         """The periods as an inline table: start, end (exclusive), the day before the start, the last
-        day, the day a year before the last day, and (with ``target``) that metric's target for the period."""
+        day, the day a year before the last day, (with ``target``) that metric's target for the
+        period, and the instants its first and next day begin in the company's time zone."""
         if self.symbolic:
             return "periods AS p"
         rows = []
@@ -76,9 +78,16 @@ class Ctx:
             goal = scaled_target(target, self.grain) if target is not None else None
             rows.append(
                 f"({literal(p.start)}, {literal(p.end)}, {literal(p.start - timedelta(days=1))}, {literal(last)}, "
-                f"{literal(year_ago)}, CAST({literal(goal)} AS DOUBLE))"
+                f"{literal(year_ago)}, CAST({literal(goal)} AS DOUBLE), {literal(self.midnight(p.start))}, "
+                f"{literal(self.midnight(p.end))})"
             )
-        return f"(VALUES {', '.join(rows)}) AS p(period_start, period_end, day_before, last_day, year_ago, target)"
+        cols = "period_start, period_end, day_before, last_day, year_ago, target, ts_start, ts_end"
+        return f"(VALUES {', '.join(rows)}) AS p({cols})"
+
+    def midnight(self, day: date) -> datetime:
+        """The first instant of ``day`` in the company's time zone, in UTC (a period of timestamps starts there)."""
+        local = datetime.combine(day, time(0), tzinfo=ZoneInfo(self.spec.company.timezone))
+        return local.astimezone(UTC)
 
     # --- currency -------------------------------------------------------------------------------
     def fx_cte(self) -> str:
@@ -162,18 +171,23 @@ class Ctx:
         values: dict[str, str],
         *,
         has: set[str],
-        when: str = "b.t >= p.period_start AND b.t < p.period_end",
+        when: str | None = None,
+        dated: bool = False,
         own: dict[str, str] | None = None,
         ctes: list[str] | None = None,
         target: Metric | None = None,
     ) -> str:
         """``SELECT period_start, d_..., value, numerator, denominator, n`` of ``base`` grouped by period and dims.
 
-        ``when`` places a base row ``b`` in a period ``p`` (default: its time ``t`` falls in it;
-        snapshots compare dates with ``p.last_day``). ``values`` maps value, numerator, denominator
+        ``when`` places a base row ``b`` in a period ``p`` (default: its time ``t`` falls in it:
+        a timestamp between the period's first and last midnight in the company's time zone, or
+        with ``dated`` a date between its first and last day; snapshots compare dates with
+        ``p.last_day``). ``values`` maps value, numerator, denominator
         and n to aggregate expressions over ``b`` (missing ones are NULL); ``w_value``, ``w_numerator``
         and ``w_denominator`` are the same within the metric's ``within_days`` (cohort conversions).
         """
+        if when is None:
+            when = "b.t >= p.period_start AND b.t < p.period_end" if dated else "b.t >= p.ts_start AND b.t < p.ts_end"
         exprs, joins, names = self.dims(has, metric.id, own)
         keys = ["value", "numerator", "denominator", *(k for k in values if k.startswith("w_"))]
         self.shape = (names, keys[3:])
