@@ -20,7 +20,6 @@ from unittest import mock
 
 import pytest
 
-import revframe.cli.report  # noqa: F401 - registers `revframe report` on the app (revframe.cli may not yet)
 from revframe.cli import _output, main
 from revframe.workspace import Workspace
 
