@@ -6,9 +6,10 @@
 
 The demo company (``revframe demo --scale S --seed 7``: ingest, then the quality and process engines,
 so that ``sla_clocks`` exist for lead response time) is built once in ``--workspace`` (reused when
-it already holds a store). Then, in the same run and on the same DuckDB file, each side in its own
-process (read-only connection, the store's settings: UTC, memory limit), warm-up once, then
-``--repeat`` timed runs:
+it already holds a store). Then, in the same run and on the same DuckDB file, the three sides take
+turns ``--repeat`` times, each time in a fresh process (read-only connection, the store's settings:
+UTC, memory limit): a warm-up, then one timed run. Before the first, the script waits for a 1-minute
+load average below ``--max-load`` (the machine is shared) and prints it:
 
   R. revframe: ``compute_metrics(store, spec, by=["segment"], grain="month", save=False)``, every
      metric of the default spec, over the demo's last 12 months (to ``AS_OF_DATE``);
