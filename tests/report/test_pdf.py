@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import zlib
 from datetime import UTC, date, datetime
@@ -52,7 +51,6 @@ def test_the_pdf_is_a_pdf_of_several_a4_pages(pdf: bytes) -> None:
     assert boxes and all((round(float(w)), round(float(h))) == A4 for w, h in boxes)
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (apt-get install poppler-utils)")
 def test_the_pdf_carries_the_report_text_and_page_numbers(pdf: bytes, tmp_path: Path) -> None:
     source = tmp_path / "r.pdf"
     source.write_bytes(pdf)

@@ -11,8 +11,7 @@ from typing import Any
 
 from revframe.errors import UsageError
 from revframe.framework.rules import AllOf, AnyOf, Condition, FieldCondition, NotOf
-from revframe.process.criteria import _KEY_SQL, _OPS, lit
-from revframe.quality.scan_rules import allowed_key
+from revframe.process.criteria import field_predicate, lit
 
 
 def literal(v: Any) -> str:
@@ -56,18 +55,4 @@ def _cond(metric_id: str, grain: str, c: Condition, alias: str) -> str:
 
 
 def _predicate(c: FieldCondition, col: str) -> str:
-    op = c.op
-    if op == "exists":
-        return f"{col} IS NOT NULL"
-    if op == "not_exists":
-        return f"{col} IS NULL"
-    values = c.value if isinstance(c.value, list) else [c.value]
-    if op in ("eq", "ne", "in", "not_in") and all(isinstance(v, str) for v in values):
-        col, values = _KEY_SQL.format(col=col), [allowed_key(v) for v in values]
-    if op in ("in", "not_in"):
-        return f"{col} {'NOT IN' if op == 'not_in' else 'IN'} ({', '.join(literal(v) for v in values)})"
-    if op == "matches":
-        return f"regexp_matches(CAST({col} AS VARCHAR), {lit(str(c.value))})"
-    if isinstance(values[0], bool) and op in ("eq", "ne"):  # an empty flag is false, as CRMs export unset checkboxes
-        col = f"COALESCE({col}, FALSE)"
-    return f"{col} {_OPS[op]} {literal(values[0])}"
+    return field_predicate(c, col, literal, lit, empty_is_false=True)

@@ -9,6 +9,7 @@ unknown until scores exist. See :mod:`revframe.process.lifecycle` for how stages
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -115,7 +116,15 @@ def _value(v: Any, ctx: Subject) -> str:
     return f"CAST({ctx.sql.p(str(v))} AS VARCHAR)"
 
 
-def _predicate(cond: FieldCondition, col: str, ctx: Subject) -> str:
+def field_predicate(
+    cond: FieldCondition, col: str, value: Callable[[Any], str], pattern: Callable[[str], str], *,
+    empty_is_false: bool = False,
+) -> str:  # fmt: skip
+    """SQL of one field condition on ``col``; ``value`` and ``pattern`` render literals (parameters or inline).
+
+    Text compares as allowed values do (case, spaces and hyphens ignored). ``empty_is_false``: an
+    empty boolean flag compares as false (metrics: CRMs export unset checkboxes as empty).
+    """
     op = cond.op
     if op == "exists":
         return f"{col} IS NOT NULL"
@@ -126,11 +135,16 @@ def _predicate(cond: FieldCondition, col: str, ctx: Subject) -> str:
         # text compares as allowed values do: Unqualified, unqualified and UNQUALIFIED are one value
         col, values = _KEY_SQL.format(col=col), [allowed_key(v) for v in values]
     if op in ("in", "not_in"):
-        listed = ", ".join(_value(v, ctx) for v in values)
-        return f"{col} {'NOT IN' if op == 'not_in' else 'IN'} ({listed})"
+        return f"{col} {'NOT IN' if op == 'not_in' else 'IN'} ({', '.join(value(v) for v in values)})"
     if op == "matches":
-        return f"regexp_matches(CAST({col} AS VARCHAR), {ctx.sql.p(cond.value)})"
-    return f"{col} {_OPS[op]} {_value(values[0], ctx)}"
+        return f"regexp_matches(CAST({col} AS VARCHAR), {pattern(str(cond.value))})"
+    if empty_is_false and isinstance(values[0], bool) and op in ("eq", "ne"):
+        col = f"COALESCE({col}, FALSE)"
+    return f"{col} {_OPS[op]} {value(values[0])}"
+
+
+def _predicate(cond: FieldCondition, col: str, ctx: Subject) -> str:
+    return field_predicate(cond, col, lambda v: _value(v, ctx), ctx.sql.p)
 
 
 def _field_sql(cond: FieldCondition, ctx: Subject) -> str:
