@@ -310,7 +310,8 @@ def sql_queries(target_per_month: float) -> dict[str, str]:
     )
     q["lead_response_time"] = (
         f"WITH {people} SELECT {ts_month.format(c='k.started_at')}, {seg}, median(k.elapsed_seconds / 60.0), "
-        "quantile_cont(k.elapsed_seconds / 60.0, 0.9) FROM sla_clocks k LEFT JOIN people q ON q.id = k.record_id "
+        "quantile_cont(k.elapsed_seconds / 60.0, 0.9) FROM sla_clocks k LEFT JOIN contacts r ON r.id = k.record_id "
+        "LEFT JOIN people q ON q.id = coalesce(r.converted_contact_id, k.record_id) "
         f"LEFT JOIN accounts a ON a.id = q.account_id WHERE k.handoff_id = '{HANDOFF}' "
         "AND k.status IN ('met', 'breached') AND k.stopped_at IS NOT NULL AND k.stop_reason NOT LIKE 'closed:%' "
         f"AND {ts_window.format(c='k.started_at')} GROUP BY ALL"
@@ -342,9 +343,11 @@ def sql_queries(target_per_month: float) -> dict[str, str]:
         "LEFT JOIN accounts a ON a.id = o.account_id GROUP BY ALL"
     )
     q["time_in_stage"] = (
-        f"WITH x AS (SELECT h.opportunity_id, {ord_} AS ord, h.changed_at AS entered_at, "
-        "lead(h.changed_at) OVER (PARTITION BY h.opportunity_id ORDER BY h.changed_at, h.id) AS left_at "
-        "FROM opportunity_stage_history h), "
+        f"WITH h AS (SELECT h.id, h.opportunity_id, h.changed_at, {ord_} AS ord FROM opportunity_stage_history h), "
+        "c AS (SELECT *, lag(ord) OVER (PARTITION BY opportunity_id ORDER BY changed_at, id) AS prev FROM h), "
+        "x AS (SELECT opportunity_id, ord, changed_at AS entered_at, "
+        "lead(changed_at) OVER (PARTITION BY opportunity_id ORDER BY changed_at, id) AS left_at "
+        "FROM c WHERE prev IS NULL OR ord IS NULL OR prev <> ord), "
         "d AS (SELECT *, (epoch(left_at) - epoch(entered_at)) / 86400 AS days FROM x) "
         f"SELECT {ts_month.format(c='x.left_at')}, {seg}, {stage}, median(x.days), quantile_cont(x.days, 0.9) "
         "FROM d AS x JOIN opportunities o ON o.id = x.opportunity_id LEFT JOIN accounts a ON a.id = o.account_id "
@@ -691,7 +694,9 @@ def pandas_side(all_columns: bool = False) -> tuple[Loader, Callable[..., Any], 
         k = k[k["handoff_id"].eq(HANDOFF) & k["status"].isin(["met", "breached"]) & k["stopped_at"].notna()
               & k["stop_reason"].notna() & ~k["stop_reason"].str.startswith("closed:", na=False)
               & in_window(k["started_at"])]  # fmt: skip
-        k = k.merge(x["people"][["id", "segment"]], left_on="record_id", right_on="id", how="left")
+        became = t["contacts"].set_index("id")["converted_contact_id"]  # a converted lead's clock: its person's
+        k = k.assign(person=k["record_id"].map(became).fillna(k["record_id"]))
+        k = k.merge(x["people"][["id", "segment"]], left_on="person", right_on="id", how="left")
         k = k.assign(month=month(k["started_at"]), segment=k["segment"].fillna(NONE),
                      minutes=k["elapsed_seconds"] / 60.0)  # fmt: skip
         g = k.groupby(["month", "segment"])["minutes"]
@@ -738,6 +743,7 @@ def pandas_side(all_columns: bool = False) -> tuple[Loader, Callable[..., Any], 
     @metric
     def time_in_stage(t: dict[str, Any], x: dict[str, Any]) -> pd.DataFrame:
         h = x["history"].sort_values(["opportunity_id", "changed_at", "id"])
+        h = h[h["ord"].ne(h.groupby("opportunity_id")["ord"].shift(1))]  # a row repeating the stage: same stay
         h = h.assign(left_at=h.groupby("opportunity_id")["changed_at"].shift(-1))
         h = h[(h["ord"] <= 5) & in_window(h["left_at"])]
         h = h.merge(x["opps"][["id", "segment"]], left_on="opportunity_id", right_on="id")

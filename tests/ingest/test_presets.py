@@ -87,3 +87,11 @@ def test_the_object_is_found_from_the_file_name_or_header(duck: Store, tmp_path:
     s = ingest(duck, [p], "salesforce")
     assert s.files[0].object == "Lead"
     assert duck.query("SELECT record_type, lead_status FROM contacts") == [("lead", "Open")]
+
+
+def test_hubspot_internal_deal_types_become_the_specs_canonical_types(duck: Store, tmp_path: Path) -> None:
+    path = tmp_path / "deals.csv"
+    path.write_text("Record ID,Deal Name,Deal Type\n1,A,newbusiness\n2,B,existingbusiness\n3,C,Renewal\n")
+    ingest(duck, [path], "hubspot")
+    got = dict(duck.query("SELECT name, type FROM opportunities"))
+    assert got == {"A": "new_business", "B": "expansion", "C": "Renewal"}  # other values are kept as written

@@ -19,7 +19,22 @@ from revframe.metrics.builtins import stage_key
 from revframe.metrics.model import MetricResult
 from revframe.store import Store
 from tests.conftest import drop, make_store
-from tests.metrics.stores import FEB, JAN, MAR, fill, lead, notes, plant_stages, run, values
+from tests.metrics.stores import (
+    FEB,
+    JAN,
+    MAR,
+    account,
+    fill,
+    insert,
+    lead,
+    notes,
+    opp,
+    plant_stages,
+    run,
+    step,
+    utc,
+    values,
+)
 
 WITHIN = {"within_days": "30"}
 
@@ -100,6 +115,36 @@ def test_time_in_stage_median_and_p90(stages: Store) -> None:
     assert res.value(FEB, stage="proposal") == 11.0
     assert {r.dims["stage"] for r in res.rows if r.period == FEB} == {"proposal"}
     assert all(r.n == 3 for r in res.rows if r.period == JAN and r.dims["stage"] == "discovery")
+
+
+def test_a_stay_continues_through_history_rows_that_repeat_its_stage(duck: Store) -> None:
+    """CRMs write a history row when the amount or close date changes: the stage is the same, the stay goes on.
+
+    R1: Discovery 01-02, Discovery 01-07 (amount changed), Qualification 01-12, Closed Lost 01-14.
+    R2: Discovery 01-02, Qualification 01-04, back to Discovery 01-06, Closed Lost 01-08.
+    """
+    fill(duck, accounts=[account("r")])
+    insert(duck, "opportunities", [opp("R1", 10, date(2026, 1, 14), won=False, account_id="crm:r"),
+                                   opp("R2", 10, date(2026, 1, 8), won=False, account_id="crm:r")])  # fmt: skip
+    insert(duck, "opportunity_stage_history", [
+        step("a1", "R1", "Discovery", utc(2026, 1, 2, 10)), step("a2", "R1", "Discovery", utc(2026, 1, 7, 10)),
+        step("a3", "R1", "Qualification", utc(2026, 1, 12, 10)), step("a4", "R1", "Closed Lost", utc(2026, 1, 14, 10)),
+        step("b1", "R2", "Discovery", utc(2026, 1, 2, 10)), step("b2", "R2", "Qualification", utc(2026, 1, 4, 10)),
+        step("b3", "R2", "Discovery", utc(2026, 1, 6, 10)), step("b4", "R2", "Closed Lost", utc(2026, 1, 8, 10)),
+    ])  # fmt: skip
+    got = run(duck, ["time_in_stage", "stage_conversion"])
+    tis = got.results["time_in_stage"]
+    # discovery stays: R1 10 days (one stay, not 5 + 5), R2 2 days and 2 days
+    assert tis.series(stage="discovery")[0].n == 3
+    assert tis.value(JAN, stage="discovery") == 2.0
+    assert tis.value(JAN, stage="discovery", statistic="p90") == pytest.approx(2 + 0.8 * 8)
+    assert tis.value(JAN, stage="qualification") == 2.0  # R1 2 days, R2 2 days
+    conv = got.results["stage_conversion"]
+    # discovery: both moved on to qualification (R2 came back, which does not undo it); counted once each
+    assert conv.series(stage="discovery")[0].denominator == 2
+    assert conv.value(JAN, stage="discovery") == 100.0
+    # qualification: R1 went to Closed Lost, R2 back to Discovery then lost: neither moved on
+    assert conv.value(JAN, stage="qualification") == 0.0
 
 
 @pytest.fixture(scope="module")

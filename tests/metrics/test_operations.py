@@ -11,7 +11,8 @@ import pytest
 
 from revframe.metrics.compute import HEALTH_NOTE
 from revframe.store import Store
-from tests.metrics.stores import FEB, JAN, MAR, act, insert, opp, run, utc, values
+from tests.metrics.stores import FEB, JAN, MAR, account, act, clock, fill, insert, lead, opp, run, utc, values
+from tests.process.test_routing import system_rows
 
 NO_DATA = "no data in the period"
 
@@ -86,3 +87,16 @@ def test_lead_response_time_by_owner(operations: Store) -> None:
     assert res.value(JAN, owner="Ann Lee") == 40.0  # 10, 40, 100
     assert res.value(JAN, owner="Ann Lee", statistic="p90") == pytest.approx(40 + 0.8 * 60)
     assert res.value(JAN, owner="Bo Chen") == 20.0
+
+
+def test_a_converted_leads_response_time_is_split_by_the_person_it_became(duck: Store) -> None:
+    """The clock runs on the lead; once converted, its segment is that of the contact's account."""
+    fill(duck, accounts=[account("v1", segment="enterprise")], people=[
+        lead("x1", converted_contact_id="crm:x2"), lead("x2", record_type="contact", account_id="crm:v1"),
+        lead("x3"),
+    ])  # fmt: skip
+    clocks = [clock("c1", "x1", utc(2026, 1, 5, 14), 30), clock("c2", "x3", utc(2026, 1, 6, 14), 10)]
+    duck.insert_rows("sla_clocks", system_rows("sla_clocks", clocks))
+    res = run(duck, ["lead_response_time"], by=["segment"]).results["lead_response_time"]
+    assert res.value(JAN, segment="enterprise") == 30.0
+    assert res.value(JAN, segment="(none)") == 10.0

@@ -47,9 +47,10 @@ def builtin(name: str) -> Callable[[Builder], Builder]:
 
 def _opps(c: Ctx, m: Metric, where: str, t: str = "o.close_date") -> str:
     """Opportunities passing the metric's filters and ``where``, with the converted amount and the account's country."""
+    country, join = c.account_country("o.account_id")
     return (
-        f"SELECT o.*, {t} AS t, acc.country AS country FROM ({c.converted('opportunities', 'o0')}) AS o "
-        f"LEFT JOIN accounts AS acc ON acc.id = o.account_id WHERE ({where}) AND {c.filters(m, 'o')}"
+        f"SELECT o.*, {t} AS t, {country} AS country FROM ({c.converted('opportunities', 'o0')}) AS o "
+        f"{join} WHERE ({where}) AND {c.filters(m, 'o')}"
     )
 
 
@@ -146,7 +147,7 @@ def _arr_by_account(c: Ctx, m: Metric, *days: str) -> str:
 def _per_account(c: Ctx, m: Metric, days: tuple[str, ...], values: dict[str, str]) -> str:
     """Aggregate over accounts of :func:`_arr_by_account`, with the account's dimensions."""
     base = (
-        f"SELECT x.*, x.account_id AS t_account, acc.owner_id, acc.country FROM ({_arr_by_account(c, m, *days)}) AS x "
+        f"SELECT x.*, acc.owner_id, acc.country FROM ({_arr_by_account(c, m, *days)}) AS x "
         "LEFT JOIN accounts AS acc ON acc.id = x.account_id"
     )
     return c.aggregate(m, base, values, has=ACCOUNT, when="b.period_start = p.period_start", ctes=[c.fx_cte()])
@@ -282,18 +283,21 @@ def sql_to_opportunity_conversion(c: Ctx, m: Metric) -> str:
 @builtin("lead_source_quality")
 def lead_source_quality(c: Ctx, m: Metric) -> str:
     """Per lead source, of the people created in the period: the share that became MQL (value), SQL and won."""
-    base = (
-        "SELECT q.id, q.account_id, q.owner_id, q.lead_source, q.country, q.mql_at, q.sql_at, q.created_at AS t, "
-        f"count(op.id) AS won FROM ({people(c, m)}) AS q LEFT JOIN opportunities AS op ON op.contact_id = q.id "
-        "AND op.is_won AND op.created_at >= q.created_at "
-        "GROUP BY q.id, q.account_id, q.owner_id, q.lead_source, q.country, q.mql_at, q.sql_at, q.created_at"
+    won = (
+        "SELECT q.id, count(*) AS won FROM cohort AS q JOIN opportunities AS op ON op.contact_id = q.id "
+        "AND op.is_won AND op.created_at >= q.created_at GROUP BY q.id"
     )
+    base = (
+        "SELECT q.account_id, q.owner_id, q.lead_source, q.country, q.mql_at, q.sql_at, q.created_at AS t, w.won "
+        f"FROM cohort AS q LEFT JOIN ({won}) AS w ON w.id = q.id"
+    )
+    cohort = f"cohort AS (SELECT * FROM ({people(c, m)}) AS q0 WHERE {c.within('q0.created_at')})"
     mql = "sum(CASE WHEN b.mql_at IS NOT NULL THEN 1 ELSE 0 END)"
     return c.aggregate(
         m, base, {"value": share(mql, "count(*)"), "numerator": mql, "denominator": "count(*)",
                   "w_sql_pct": share("sum(CASE WHEN b.sql_at IS NOT NULL THEN 1 ELSE 0 END)", "count(*)"),
                   "w_won_pct": share("sum(CASE WHEN b.won > 0 THEN 1 ELSE 0 END)", "count(*)")},
-        has=PERSON - {"lead_source"}, own={"source": "b.lead_source"},
+        has=PERSON - {"lead_source"}, own={"source": "b.lead_source"}, ctes=[cohort],
     )  # fmt: skip
 
 
@@ -320,7 +324,9 @@ def lead_response_time(c: Ctx, m: Metric) -> str:
     base = (
         "SELECT k.record_id, k.started_at AS t, k.elapsed_seconds / 60.0 AS minutes, k.owner_id, "
         "q.account_id, q.lead_source, q.country FROM sla_clocks AS k "
-        f"LEFT JOIN ({people(c, unfiltered(m))}) AS q ON q.id = k.record_id "
+        # a converted lead's clock belongs to the person it became (their account, source, country)
+        "LEFT JOIN contacts AS r ON r.id = k.record_id "
+        f"LEFT JOIN ({people(c, unfiltered(m))}) AS q ON q.id = COALESCE(r.converted_contact_id, k.record_id) "
         f"WHERE k.handoff_id = {literal(handoff or '')} AND {_person_filter(c, m, 'k.record_id')} "
         "AND k.status IN ('met', 'breached') AND k.stopped_at IS NOT NULL AND k.stop_reason NOT LIKE 'closed:%'"
     )
@@ -336,26 +342,21 @@ def stage_key(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
-def _stage_order(c: Ctx, col: str) -> str:
-    """SQL: the spec's order of the stage named in ``col`` (by id or name), NULL when unknown."""
+def _stage_order(c: Ctx, key: str) -> str:
+    """SQL: the spec's order of the stage whose :func:`stage_key` is in ``key``, NULL when unknown."""
     cases = []
     for st in c.spec.pipeline.stages:
-        keys = sorted({stage_key(st.id), stage_key(st.name)})
-        cases.append(f"WHEN {_key(col)} IN ({', '.join(literal(k) for k in keys)}) THEN {st.order}")
-    return "CASE " + " ".join(cases) + " END"
+        for k in sorted({stage_key(st.id), stage_key(st.name)}):
+            cases.append(f"WHEN {literal(k)} THEN {st.order}")
+    return f"CASE {key} " + " ".join(cases) + " END"
 
 
-def _key(col: str) -> str:
-    return f"regexp_replace(lower(CAST({col} AS VARCHAR)), '[^a-z0-9]', '', 'g')"
-
-
-def _stage_entries(c: Ctx, m: Metric) -> str:
-    """Each opportunity's entries into each known stage: opportunity, stage order, when, and when it left."""
-    order = _stage_order(c, "h.stage")
+def _stage_rows(c: Ctx, m: Metric) -> str:
+    """The stage history rows passing the metric's filters, each with its stage's order in the pipeline."""
+    key = "regexp_replace(lower(CAST(h.stage AS VARCHAR)), '[^a-z0-9]', '', 'g')"
     return (
-        f"SELECT h.opportunity_id, {order} AS ord, h.changed_at AS entered_at, "
-        "lead(h.changed_at) OVER (PARTITION BY h.opportunity_id ORDER BY h.changed_at, h.id) AS left_at "
-        f"FROM opportunity_stage_history AS h WHERE {c.filters(m, 'h')}"
+        f"SELECT h.id, h.opportunity_id, h.changed_at, {_stage_order(c, 'h.k')} AS ord "
+        f"FROM (SELECT h.*, {key} AS k FROM opportunity_stage_history AS h WHERE {c.filters(m, 'h')}) AS h"
     )
 
 
@@ -364,42 +365,63 @@ def _stage_names(c: Ctx) -> str:
     return f"CASE b.ord {cases} END"
 
 
+def _open_orders(c: Ctx) -> str:
+    return ", ".join(str(st.order) for st in c.spec.pipeline.stages if not st.is_closed) or "NULL"
+
+
+def _with_opportunity(c: Ctx, rows: str) -> str:
+    """``rows`` (one per opportunity and stage) with the opportunity's dimensions."""
+    country, join = c.account_country("o.account_id")
+    return (
+        f"SELECT e.*, o.account_id, o.owner_id, o.lead_source, o.type, {country} AS country FROM ({rows}) AS e "
+        f"JOIN opportunities AS o ON o.id = e.opportunity_id {join}"
+    )
+
+
 @builtin("stage_conversion")
 def stage_conversion(c: Ctx, m: Metric) -> str:
     """For each open stage: of the opportunities entering it in the period, the share that reached a later
-    stage other than a lost one (skipped stages count as passed)."""
+    stage other than a lost one (skipped stages count as passed). An opportunity enters a stage when it
+    first reaches it; it moved on when it entered a later stage at that time or after."""
     lost = [st.order for st in c.spec.pipeline.stages if st.is_closed and not st.is_won]
     won_or_open = f"NOT IN ({', '.join(str(o) for o in lost)})" if lost else "IS NOT NULL"
-    open_orders = ", ".join(str(st.order) for st in c.spec.pipeline.stages if not st.is_closed)
-    base = (
-        "SELECT e.opportunity_id, e.ord, e.entered_at AS t, o.account_id, o.owner_id, o.lead_source, o.type, "
-        "acc.country, max(CASE WHEN n.opportunity_id IS NULL THEN 0 ELSE 1 END) AS moved "
-        "FROM (SELECT opportunity_id, ord, min(entered_at) AS entered_at FROM stage_entries "
-        f"WHERE ord IN ({open_orders or 'NULL'}) GROUP BY opportunity_id, ord) AS e "
-        "JOIN opportunities AS o ON o.id = e.opportunity_id LEFT JOIN accounts AS acc ON acc.id = o.account_id "
-        "LEFT JOIN stage_entries AS n ON n.opportunity_id = e.opportunity_id AND n.ord > e.ord "
-        f"AND n.ord {won_or_open} AND n.entered_at >= e.entered_at "
-        "GROUP BY e.opportunity_id, e.ord, e.entered_at, o.account_id, o.owner_id, o.lead_source, o.type, acc.country"
+    # per opportunity and stage: its first and last entry
+    entries = (
+        "stage_entries AS (SELECT opportunity_id, ord, min(changed_at) AS first_at, max(changed_at) AS last_at "
+        f"FROM ({_stage_rows(c, m)}) AS r WHERE ord IS NOT NULL GROUP BY opportunity_id, ord)"
     )
-    return c.aggregate(m, base, {"value": share("sum(b.moved)", "count(*)"), "numerator": "sum(b.moved)",
-                       "denominator": "count(*)"}, has=OPP - {"stage"}, own={"stage": _stage_names(c)},
-                       ctes=[f"stage_entries AS ({_stage_entries(c, m)})"])  # fmt: skip
+    moved = (
+        "SELECT e.opportunity_id, e.ord, e.first_at AS t, max(CASE WHEN n.opportunity_id IS NULL THEN 0 ELSE 1 END) "
+        "AS moved FROM stage_entries AS e LEFT JOIN stage_entries AS n ON n.opportunity_id = e.opportunity_id "
+        f"AND n.ord > e.ord AND n.ord {won_or_open} AND n.last_at >= e.first_at "
+        f"WHERE e.ord IN ({_open_orders(c)}) AND {c.within('e.first_at')} GROUP BY e.opportunity_id, e.ord, e.first_at"
+    )
+    return c.aggregate(m, _with_opportunity(c, moved), {"value": share("sum(b.moved)", "count(*)"),
+                       "numerator": "sum(b.moved)", "denominator": "count(*)"}, has=OPP - {"stage"},
+                       own={"stage": _stage_names(c)}, ctes=[entries])  # fmt: skip
 
 
 @builtin("time_in_stage")
 def time_in_stage(c: Ctx, m: Metric) -> str:
-    """Median days in each open stage, of the stays that ended in the period (the opportunity moved on)."""
-    open_orders = ", ".join(str(st.order) for st in c.spec.pipeline.stages if not st.is_closed)
-    days = days_between("e.entered_at", "e.left_at")
-    base = (
-        f"SELECT e.opportunity_id, e.ord, e.left_at AS t, {days} AS days, o.account_id, o.owner_id, "
-        "o.lead_source, o.type, acc.country FROM stage_entries AS e "
-        "JOIN opportunities AS o ON o.id = e.opportunity_id LEFT JOIN accounts AS acc ON acc.id = o.account_id "
-        f"WHERE e.left_at IS NOT NULL AND e.ord IN ({open_orders or 'NULL'})"
+    """Median days in each open stage, of the stays that ended in the period (the opportunity moved on).
+
+    A stay runs from a history row entering the stage to the next row naming another stage: rows
+    that repeat the stage (an amount or date changed) continue the stay.
+    """
+    ordered = "OVER (PARTITION BY r.opportunity_id ORDER BY r.changed_at, r.id)"
+    changes = f"SELECT r.*, lag(r.ord) {ordered} AS prev FROM ({_stage_rows(c, m)}) AS r"
+    stays = (
+        f"SELECT r.opportunity_id, r.ord, r.changed_at AS entered_at, lead(r.changed_at) {ordered} AS left_at "
+        f"FROM ({changes}) AS r WHERE r.prev IS NULL OR r.ord IS NULL OR r.prev <> r.ord"
     )
-    return c.aggregate(m, base, {"value": "median(b.days)", "w_p90": "quantile_cont(b.days, 0.9)"},
-                       has=OPP - {"stage"}, own={"stage": _stage_names(c)},
-                       ctes=[f"stage_entries AS ({_stage_entries(c, m)})"])  # fmt: skip
+    ended = (
+        f"SELECT s.opportunity_id, s.ord, s.left_at AS t, {days_between('s.entered_at', 's.left_at')} AS days "
+        f"FROM ({stays}) AS s WHERE s.left_at IS NOT NULL AND s.ord IN ({_open_orders(c)}) "
+        f"AND {c.within('s.left_at')}"
+    )
+    return c.aggregate(m, _with_opportunity(c, ended), {"value": "median(b.days)",
+                       "w_p90": "quantile_cont(b.days, 0.9)"}, has=OPP - {"stage"},
+                       own={"stage": _stage_names(c)})  # fmt: skip
 
 
 # --- activity, engagement, onboarding, adoption, health ----------------------------------------------

@@ -143,7 +143,7 @@ def _compute_one(store: Store, ctx: Ctx, m: Metric, done: dict[str, MetricResult
         res.notes.append(HEALTH_NOTE)
         res.rows = [MetricRow(m.id, p, {}, None, n=0, note=HEALTH_NOTE) for p in ctx.periods]
         return res
-    res.sql = pretty(store.explain_sql(sql), store.dialect)
+    res.raw_sql, res.dialect = store.explain_sql(sql), store.dialect
     names, extra = ctx.shape
     by_start = {p.start: p for p in ctx.periods}
     for r in store.query(sql):
@@ -254,7 +254,7 @@ def _ratio(ctx: Ctx, m: Metric, res: MetricResult, num: MetricResult, den: Metri
                                       f"division by zero: {den.metric_id} is 0 in this period"))  # fmt: skip
         else:
             res.rows.append(MetricRow(m.id, r.period, r.dims, scale * top / bottom, top, bottom, None))
-    res.sql = f"-- {m.id} = {num.metric_id} / {den.metric_id}" + (" x 100" if scale != 1 else "")
+    res.raw_sql = f"-- {m.id} = {num.metric_id} / {den.metric_id}" + (" x 100" if scale != 1 else "")
     return res
 
 
@@ -278,7 +278,7 @@ def _velocity(ctx: Ctx, m: Metric, res: MetricResult, pv: MetricResult, wr: Metr
         else:
             count, rate, size, days = (float(v) for v in parts)  # type: ignore[arg-type]
             res.rows.append(MetricRow(m.id, key[0], dict(key[1]), count * rate / 100 * size / days, n=int(count)))
-    res.sql = ("-- pipeline_velocity = n(pipeline_value) x win_rate / 100 x avg_deal_size / deal_cycle_length, "
+    res.raw_sql = ("-- pipeline_velocity = n(pipeline_value) x win_rate / 100 x avg_deal_size / deal_cycle_length, "
                "each for the same period and dimensions (their SQL: `revframe metrics ID --explain`)")  # fmt: skip
     return res
 

@@ -107,8 +107,19 @@ class MetricResult:
     owner: str
     by: list[str]
     rows: list[MetricRow] = field(default_factory=list)
-    sql: str = ""
+    raw_sql: str = ""
+    """The query as run (in the engine's dialect); :attr:`sql` lays it out for reading."""
+    dialect: str = "duckdb"
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def sql(self) -> str:
+        """The query laid out one clause a line (done when first read: most runs never show it)."""
+        if self.raw_sql.startswith("--") or not self.raw_sql:
+            return self.raw_sql
+        from revframe.metrics.sql import pretty
+
+        return pretty(self.raw_sql, self.dialect)
 
     def value(self, period: Period, **dims: str) -> float | None:
         """The value for ``period`` and exactly these dimension values (None when there is none)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -84,6 +85,15 @@ class Ctx:
         cols = "period_start, period_end, day_before, last_day, year_ago, target, ts_start, ts_end"
         return f"(VALUES {', '.join(rows)}) AS p({cols})"
 
+    def within(self, col: str, *, dated: bool = False) -> str:
+        """SQL: ``col`` (a timestamp, or with ``dated`` a date) falls in the run's periods (TRUE in the charter)."""
+        if self.symbolic or not self.periods:
+            return "TRUE"
+        lo, hi = self.periods[0].start, self.periods[-1].end
+        if dated:
+            return f"{col} >= {literal(lo)} AND {col} < {literal(hi)}"
+        return f"{col} >= {literal(self.midnight(lo))} AND {col} < {literal(self.midnight(hi))}"
+
     def midnight(self, day: date) -> datetime:
         """The first instant of ``day`` in the company's time zone, in UTC (a period of timestamps starts there)."""
         local = datetime.combine(day, time(0), tzinfo=ZoneInfo(self.spec.company.timezone))
@@ -114,6 +124,13 @@ class Ctx:
             f"{literal(self.currency)})) AND CAST({alias}.{day} AS DATE) >= fx.valid_from "
             f"AND (fx.valid_to IS NULL OR CAST({alias}.{day} AS DATE) < fx.valid_to) WHERE {where}"
         )
+
+    def account_country(self, account_id: str) -> tuple[str, str]:
+        """(SQL of the country of the account ``account_id`` names, the join it needs): the join only
+        when ``--by region`` reads the country (a base carries ``country`` either way)."""
+        if "region" not in self.by:
+            return "CAST(NULL AS VARCHAR)", ""
+        return "acc.country", f"LEFT JOIN accounts AS acc ON acc.id = {account_id}"
 
     def filters(self, metric: Metric, alias: str) -> str:
         return filter_sql(metric.id, metric.grain, metric.filters, alias)
@@ -186,8 +203,11 @@ class Ctx:
         and n to aggregate expressions over ``b`` (missing ones are NULL); ``w_value``, ``w_numerator``
         and ``w_denominator`` are the same within the metric's ``within_days`` (cohort conversions).
         """
+        where = ""
         if when is None:
             when = "b.t >= p.period_start AND b.t < p.period_end" if dated else "b.t >= p.ts_start AND b.t < p.ts_end"
+            # the run's whole range as well: the engine drops other rows before the range join
+            where = f"WHERE {self.within('b.t', dated=dated)} "
         exprs, joins, names = self.dims(has, metric.id, own)
         keys = ["value", "numerator", "denominator", *(k for k in values if k.startswith("w_"))]
         self.shape = (names, keys[3:])
@@ -198,7 +218,7 @@ class Ctx:
         return (
             f"{with_}SELECT {head}, {cols}, {values.get('n', 'count(*)')} AS n "
             f"FROM ({base}) AS b JOIN {self.spine(target)} ON {when} {joins} "
-            f"GROUP BY {group}"
+            f"{where}GROUP BY {group}"
         )
 
 
@@ -225,6 +245,7 @@ def period_of(day: date, grain: Grain) -> Period:
     return Period.containing(grain, day)
 
 
+@lru_cache(maxsize=256)
 def pretty(sql: str, dialect: str = "duckdb") -> str:
     """SQL laid out for reading (one clause a line), in ``dialect``."""
     import sqlglot
