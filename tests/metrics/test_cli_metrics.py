@@ -29,6 +29,8 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A workspace made by ``revframe init`` whose DuckDB store holds the flow deals."""
     root = tmp_path_factory.mktemp("cli") / "acme-revops"
     assert revframe("init", root).code == 0
+    spec = root / "revframe.yaml"  # calendar quarters, as the hand-worked figures (the fiscal year: test_fiscal)
+    spec.write_text(spec.read_text().replace("fiscal_year_start_month: 2", "fiscal_year_start_month: 1", 1))
     store = open_store(f"duckdb://{root / '.revframe' / 'store.duckdb'}")
     try:
         store.migrate()

@@ -109,8 +109,9 @@ def test_an_empty_store_still_gets_its_report_with_no_data_sections(empty_ws: Pa
     r = revframe("-w", empty_ws, "--format", "json", "report", "quarterly", "--as-of", "2026-10-01")
     out = r.json()
     html = Path(out["html"])
-    assert html == empty_ws / "reports" / "quarterly_leadership_review-2026-Q3.html" and html.is_file()
-    assert out["period"] == "2026-Q3" and out["prior_period"] == "2026-Q2" and out["pdf"] is None
+    # the default spec's fiscal year starts in February: on 30 September the last complete quarter is May-July
+    assert html == empty_ws / "reports" / "quarterly_leadership_review-FY2027-Q2.html" and html.is_file()
+    assert out["period"] == "FY2027-Q2" and out["prior_period"] == "FY2027-Q1" and out["pdf"] is None
     assert not any(s["has_data"] for s in out["sections"])
     assert {m["metric"] for m in out["metrics"]} == {"pipeline_coverage", "net_revenue_retention", "win_rate",
                                                      "lead_source_quality"}  # fmt: skip
@@ -156,6 +157,6 @@ def test_out_and_store_options(company: Path, tmp_path: Path) -> None:
     r = revframe("-w", company, "--store", url, "--format", "json", "report", "annual", "--as-of", AS_OF,
                  "--out", target)  # fmt: skip
     out = r.json()
-    assert out["html"] == str(target) and target.is_file() and out["period"] == "2025"
+    assert out["html"] == str(target) and target.is_file() and out["period"] == "FY2026"  # Feb 2025-Jan 2026
     charter = os.path.relpath(company / "reports" / "charter.html", target.parent)
     assert f'href="{charter}"' in target.read_text("utf-8")  # the definitions link still finds the charter

@@ -68,14 +68,15 @@ def compute_metrics(
         if d not in DIMENSIONS:
             raise UsageError(f"--by {d}: {did_you_mean(d, list(DIMENSIONS))}dimensions: {', '.join(DIMENSIONS)}")
     end = end or datetime.now(UTC).date()
+    fiscal = spec.company.fiscal_year_start_month
     if start is None:
-        start = Period.containing(grain, end).start
+        start = Period.containing(grain, end, fiscal).start
         for _ in range(DEFAULT_PERIODS[grain] - 1):
-            start = Period.containing(grain, start - timedelta(days=1)).start
+            start = Period.containing(grain, start - timedelta(days=1), fiscal).start
     if start > end:
         raise UsageError(f"--from {start} is after --to {end}: swap them")
     plan = _plan(spec, ids, tier)
-    periods = periods_between(grain, start, end)
+    periods = periods_between(grain, start, end, fiscal)
     ctx = Ctx(spec, grain, periods, by)
     run = MetricRun(uuid.uuid4().hex[:12], store.dialect, grain, periods, by, spec.company.currency,
                     datetime.now(UTC))  # fmt: skip

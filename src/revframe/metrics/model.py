@@ -16,11 +16,18 @@ PERIODS: tuple[Grain, ...] = ("week", "month", "quarter", "year")
 
 @dataclass(frozen=True)
 class Period:
-    """A calendar period ``[start, end)``: a Monday-to-Sunday week, a month, a quarter or a year."""
+    """A period ``[start, end)``: a Monday-to-Sunday week, a month, a quarter or a year.
+
+    Quarters and years follow the fiscal year, which starts in month ``fiscal_start`` (the spec's
+    ``company.fiscal_year_start_month``; 1 is the calendar year). A fiscal year is named by the
+    calendar year it ends in (a year starting in February 2026 is FY2027), and its periods are
+    labelled ``FY2027-Q1``, ``FY2027``; calendar quarters keep ``2026-Q1``.
+    """
 
     grain: Grain
     start: date
     end: date
+    fiscal_start: int = 1
 
     @property
     def label(self) -> str:
@@ -29,36 +36,48 @@ class Period:
             return f"{y}-W{w:02d}"
         if self.grain == "month":
             return f"{self.start:%Y-%m}"
-        if self.grain == "quarter":
-            return f"{self.start.year}-Q{(self.start.month - 1) // 3 + 1}"
-        return f"{self.start.year}"
+        year = f"FY{self.fiscal_year}" if self.fiscal_start != 1 else f"{self.fiscal_year}"
+        return f"{year}-Q{self.quarter}" if self.grain == "quarter" else year
+
+    @property
+    def quarter(self) -> int:
+        """The quarter of the (fiscal) year the period starts in: 1-4."""
+        return (self.start.month - self.fiscal_start) % 12 // 3 + 1
+
+    @property
+    def fiscal_year(self) -> int:
+        """The (fiscal) year the period starts in, named by the calendar year it ends in."""
+        first = Period.containing("year", self.start, self.fiscal_start).start
+        return first.year + (1 if self.fiscal_start != 1 else 0)
 
     @classmethod
-    def containing(cls, grain: Grain, day: date) -> Period:
-        """The period of ``grain`` that contains ``day``."""
+    def containing(cls, grain: Grain, day: date, fiscal_start: int = 1) -> Period:
+        """The period of ``grain`` that contains ``day`` (quarters and years of the fiscal year
+        starting in month ``fiscal_start``)."""
         if grain == "week":
             start = day - timedelta(days=day.weekday())
             return cls(grain, start, start + timedelta(days=7))
         if grain == "month":
-            start = day.replace(day=1)
-        elif grain == "quarter":
-            start = day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+            start, fiscal_start = day.replace(day=1), 1  # a month is the same whatever the fiscal year
         else:
-            start = day.replace(month=1, day=1)
+            into = (day.month - fiscal_start) % 12  # months since the fiscal year began
+            back = into % 3 if grain == "quarter" else into  # months since the period began
+            m = day.month - 1 - back  # may be negative: the period began last calendar year
+            start = date(day.year + m // 12, m % 12 + 1, 1)
         months = {"month": 1, "quarter": 3, "year": 12}[grain]
         m = start.month - 1 + months
-        return cls(grain, start, start.replace(year=start.year + m // 12, month=m % 12 + 1))
+        return cls(grain, start, start.replace(year=start.year + m // 12, month=m % 12 + 1), fiscal_start)
 
     def previous(self) -> Period:
-        return Period.containing(self.grain, self.start - timedelta(days=1))
+        return Period.containing(self.grain, self.start - timedelta(days=1), self.fiscal_start)
 
     def next(self) -> Period:
-        return Period.containing(self.grain, self.end)
+        return Period.containing(self.grain, self.end, self.fiscal_start)
 
 
-def periods_between(grain: Grain, first: date, last: date) -> list[Period]:
+def periods_between(grain: Grain, first: date, last: date, fiscal_start: int = 1) -> list[Period]:
     """Every period of ``grain`` from the one containing ``first`` to the one containing ``last``."""
-    out = [Period.containing(grain, first)]
+    out = [Period.containing(grain, first, fiscal_start)]
     while out[-1].end <= last:
         out.append(out[-1].next())
     return out

@@ -241,10 +241,6 @@ def days_between(start: str, end: str) -> str:
     return f"(epoch(CAST({end} AS TIMESTAMPTZ)) - epoch(CAST({start} AS TIMESTAMPTZ))) / 86400.0"
 
 
-def period_of(day: date, grain: Grain) -> Period:
-    return Period.containing(grain, day)
-
-
 @lru_cache(maxsize=256)
 def pretty(sql: str, dialect: str = "duckdb") -> str:
     """SQL laid out for reading (one clause a line), in ``dialect``."""

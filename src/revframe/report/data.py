@@ -124,7 +124,8 @@ def build_report_data(store: Store, spec: Spec, cadence: Cadence, as_of: date | 
     from revframe.metrics.compute import compute_metrics
 
     tz = ZoneInfo(spec.company.timezone)
-    period = report_period(GRAIN[cadence.frequency], as_of or datetime.now(tz).date())
+    period = report_period(GRAIN[cadence.frequency], as_of or datetime.now(tz).date(),
+                           spec.company.fiscal_year_start_month)  # fmt: skip
     trend = trend_periods(period)
     known = {m.id for m in spec.metrics}
     wanted = list(dict.fromkeys([*cadence.covers.metrics, *SECTION_METRICS]))

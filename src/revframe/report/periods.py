@@ -60,8 +60,9 @@ def resolve_cadence(spec: Spec, name: str) -> Cadence:
     raise UsageError(f"cadence '{name}': not a cadence of the spec; {did_you_mean(name, words)}cadences: {listed}")
 
 
-def report_period(grain: Grain, as_of: date) -> Period:
-    """The last complete period of ``grain`` on ``as_of`` (a date counts to its end).
+def report_period(grain: Grain, as_of: date, fiscal_start: int = 1) -> Period:
+    """The last complete period of ``grain`` on ``as_of`` (a date counts to its end); quarters and
+    years of the fiscal year starting in month ``fiscal_start``.
 
     Examples:
         >>> report_period("month", date(2026, 9, 30)).label   # September ends with the 30th
@@ -70,8 +71,10 @@ def report_period(grain: Grain, as_of: date) -> Period:
         '2026-08'
         >>> report_period("week", date(2026, 9, 30)).label
         '2026-W39'
+        >>> report_period("quarter", date(2026, 9, 30), fiscal_start=2).label   # Feb-Apr, May-Jul, Aug-Oct
+        'FY2027-Q1'
     """
-    current = Period.containing(grain, as_of)
+    current = Period.containing(grain, as_of, fiscal_start)
     return current if current.end <= as_of + timedelta(days=1) else current.previous()
 
 
@@ -89,6 +92,10 @@ def period_title(period: Period) -> str:
     Examples:
         >>> period_title(Period.containing("quarter", date(2026, 8, 1)))
         'Q3 2026 (Jul–Sep)'
+        >>> period_title(Period.containing("quarter", date(2026, 8, 1), fiscal_start=2))
+        'Q2 FY2027 (May–Jul)'
+        >>> period_title(Period.containing("year", date(2026, 8, 1), fiscal_start=2))
+        'FY2027 (Feb 2026–Jan 2027)'
     """
     last = period.end - timedelta(days=1)
     if period.grain == "week":
@@ -98,8 +105,16 @@ def period_title(period: Period) -> str:
     if period.grain == "month":
         return f"{period.start:%B %Y}"
     if period.grain == "quarter":
-        return f"Q{(period.start.month - 1) // 3 + 1} {period.start.year} ({period.start:%b}–{last:%b})"
+        return f"Q{period.quarter} {_year(period)} ({period.start:%b}–{last:%b})"
+    if period.fiscal_start != 1:
+        return f"{_year(period)} ({period.start:%b %Y}–{last:%b %Y})"
     return str(period.start.year)
+
+
+def _year(period: Period, short: bool = False) -> str:
+    """The (fiscal) year's name: ``2026``, ``FY2027`` (``26``, ``FY27`` when ``short``)."""
+    year = f"{period.fiscal_year % 100:02d}" if short else str(period.fiscal_year)
+    return f"FY{year}" if period.fiscal_start != 1 else year
 
 
 def short_label(period: Period) -> str:
@@ -109,8 +124,8 @@ def short_label(period: Period) -> str:
     if period.grain == "month":
         return f"{period.start:%b %y}"
     if period.grain == "quarter":
-        return f"Q{(period.start.month - 1) // 3 + 1} {period.start:%y}"
-    return str(period.start.year)
+        return f"Q{period.quarter} {_year(period, short=True)}"
+    return _year(period)
 
 
 def period_short(period: Period) -> str:
@@ -121,8 +136,8 @@ def period_short(period: Period) -> str:
     if period.grain == "month":
         return f"{period.start:%b %Y}"
     if period.grain == "quarter":
-        return f"Q{(period.start.month - 1) // 3 + 1} {period.start.year}"
-    return str(period.start.year)
+        return f"Q{period.quarter} {_year(period)}"
+    return _year(period)
 
 
 def period_range(period: Period) -> str:
