@@ -209,3 +209,10 @@ def test_csv_output_of_rows_with_different_dimensions(ws: Path, tmp_path: Path) 
         ("2026-01", "", "30.0"),
         ("2026-01", "p90", "82.0"),
     ]
+
+
+def test_json_output_puts_the_runs_notes_on_stderr(ws: Path) -> None:
+    r = revframe("-w", ws, "--format", "json", "metrics", "--tier", "1", "--by", "segment", *Q1, "--no-save")
+    assert r.code == 0, r.err
+    assert isinstance(r.json(), list)  # stdout stays the rows
+    assert "note: pipeline_coverage: metric 'pipeline_coverage' cannot be split by segment" in r.err.replace("\n", " ")

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from revframe.cli import app
-from revframe.cli._output import STATE, Format, emit_json, emit_rows, say
+from revframe.cli._output import STATE, Format, emit_json, emit_rows, err_console, say
 from revframe.cli._ws import workspace
 from revframe.errors import UsageError
 from revframe.metrics.compute import compute_metrics
@@ -57,6 +57,9 @@ def metrics(
         ws.store, ws.spec, ids=ids or None, tier=tier, by=dims, grain=_grain(period),
         start=_day(start, "--from"), end=_day(end, "--to"), save=save,
     )  # fmt: skip
+    if STATE.format is not Format.table:  # machine output stays a list of rows; the run's notes go to stderr
+        for note in [*(f"{r.metric_id}: {n}" for r in run.results.values() for n in r.notes), *run.notes]:
+            err_console.print(escape(f"note: {note}"))
     if STATE.format is Format.json:
         if explain:
             emit_json(
