@@ -45,13 +45,12 @@ def builtin(name: str) -> Callable[[Builder], Builder]:
 # --- opportunities -------------------------------------------------------------------------------
 
 
-def _opps(c: Ctx, m: Metric, where: str, t: str = "o.close_date") -> str:
-    """Opportunities passing the metric's filters and ``where``, with the converted amount and the account's country."""
+def _opps(c: Ctx, m: Metric, where: str, t: str = "o.close_date", money: bool = True) -> str:
+    """Opportunities passing the metric's filters and ``where``, with the account's country and (``money``)
+    the amount converted to the company currency (``amount_c``)."""
     country, join = c.account_country("o.account_id")
-    return (
-        f"SELECT o.*, {t} AS t, {country} AS country FROM ({c.converted('opportunities', 'o0')}) AS o "
-        f"{join} WHERE ({where}) AND {c.filters(m, 'o')}"
-    )
+    rows = f"({c.converted('opportunities', 'o0')})" if money else "opportunities"
+    return f"SELECT o.*, {t} AS t, {country} AS country FROM {rows} AS o {join} WHERE ({where}) AND {c.filters(m, 'o')}"
 
 
 @builtin("pipeline_value")
@@ -68,8 +67,8 @@ def bookings(c: Ctx, m: Metric) -> str:
 @builtin("win_rate")
 def win_rate(c: Ctx, m: Metric) -> str:
     won = "sum(CASE WHEN b.is_won THEN 1 ELSE 0 END)"
-    return c.aggregate(m, _opps(c, m, "o.is_closed"), {"value": share(won, "count(*)"), "numerator": won,
-                       "denominator": "count(*)"}, has=OPP, dated=True, ctes=[c.fx_cte()])  # fmt: skip
+    return c.aggregate(m, _opps(c, m, "o.is_closed", money=False), {"value": share(won, "count(*)"),
+                       "numerator": won, "denominator": "count(*)"}, has=OPP, dated=True)  # fmt: skip
 
 
 @builtin("win_rate_amount")
@@ -90,9 +89,9 @@ def avg_deal_size(c: Ctx, m: Metric) -> str:
 @builtin("deal_cycle_length")
 def deal_cycle_length(c: Ctx, m: Metric) -> str:
     days = days_between("b.created_at", "b.close_date")
-    return c.aggregate(m, _opps(c, m, "o.is_won AND o.created_at IS NOT NULL"),
+    return c.aggregate(m, _opps(c, m, "o.is_won AND o.created_at IS NOT NULL", money=False),
                        {"value": f"avg({days})", "numerator": f"sum({days})", "denominator": "count(*)"},
-                       has=OPP, dated=True, ctes=[c.fx_cte()])  # fmt: skip
+                       has=OPP, dated=True)  # fmt: skip
 
 
 @builtin("pipeline_coverage")
