@@ -341,6 +341,8 @@ def notes(res: MetricResult, **dims: str) -> dict[str, str | None]:
 def with_metrics(items: str, text: str | None = None) -> str:
     """The default spec text with ``items`` (YAML list items, two-space indented) appended to ``metrics:``."""
     text = text or default_spec_text()
-    marker = re.search(r"(?m)^# -+\n# CADENCES", text)
-    assert marker, "the default spec's CADENCES banner moved"
+    metrics = re.search(r"(?m)^metrics:", text)
+    assert metrics, "the default spec has no metrics: section"
+    marker = re.compile(r"(?m)^# -+\n# [A-Z]").search(text, metrics.end())  # the next section's banner
+    assert marker, "no section banner after the default spec's metrics"
     return text[: marker.start()] + items.rstrip("\n") + "\n\n" + text[marker.start() :]

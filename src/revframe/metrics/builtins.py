@@ -481,24 +481,31 @@ def feature_adoption(c: Ctx, m: Metric) -> str:
         f"SELECT DISTINCT p.period_start, s.account_id FROM subscriptions AS s JOIN {c.spine()} "
         f"ON {CUSTOMER_ON.format(d='p.last_day')}"
     )
-    used = (
-        f"SELECT DISTINCT p.period_start, u.account_id, u.feature FROM product_usage AS u JOIN {c.spine()} "
+    used = (  # the accounts using each feature in each period
+        f"used AS (SELECT DISTINCT p.period_start, u.account_id, u.feature FROM product_usage AS u JOIN {c.spine()} "
         f"ON u.usage_date >= p.period_start AND u.usage_date < p.period_end "
-        f"WHERE COALESCE(u.events, 1) > 0 AND {c.filters(m, 'u')}"
+        f"WHERE COALESCE(u.events, 1) > 0 AND {c.filters(m, 'u')})"
     )
+    if not c.symbolic:  # the periods are known: place each row by its date (no range join)
+        used = (
+            f"used AS (SELECT DISTINCT {c.period_case('u.usage_date', dated=True)} AS period_start, u.account_id, "
+            f"u.feature FROM product_usage AS u WHERE {c.within('u.usage_date', dated=True)} "
+            f"AND COALESCE(u.events, 1) > 0 AND {c.filters(m, 'u')})"
+        )
     base = (
         "SELECT cu.period_start, cu.account_id, f.feature, CASE WHEN us.account_id IS NULL THEN 0 ELSE 1 END AS used, "
         f"acc.owner_id, acc.country, fed.fed FROM ({customers}) AS cu "
         f"CROSS JOIN (SELECT DISTINCT feature FROM product_usage AS pu WHERE {c.filters(m, 'pu')}) AS f "
-        f"LEFT JOIN ({used}) AS us ON us.period_start = cu.period_start AND us.account_id = cu.account_id "
+        "LEFT JOIN used AS us ON us.period_start = cu.period_start AND us.account_id = cu.account_id "
         "AND us.feature = f.feature LEFT JOIN accounts AS acc ON acc.id = cu.account_id "
-        f"LEFT JOIN (SELECT DISTINCT period_start AS fed FROM ({used}) AS x) AS fed ON fed.fed = cu.period_start"
+        "LEFT JOIN (SELECT DISTINCT period_start AS fed FROM used) AS fed ON fed.fed = cu.period_start"
     )
     # a period the usage feed does not cover is empty, not 0% adoption
     value = f"CASE WHEN max(b.fed) IS NULL THEN NULL ELSE {share('sum(b.used)', 'count(*)')} END"
     return c.aggregate(m, base, {"value": value, "numerator": "sum(b.used)",
                        "denominator": "count(*)"}, has={"account_id", "owner_id", "country"},
-                       when="b.period_start = p.period_start", own={"feature": "b.feature"})  # fmt: skip
+                       when="b.period_start = p.period_start", own={"feature": "b.feature"},
+                       ctes=[used])  # fmt: skip
 
 
 @builtin("health_score_distribution")

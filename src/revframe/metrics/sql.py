@@ -182,7 +182,7 @@ class Ctx:
             return f"COALESCE(du.team, {NONE})"
         return f"COALESCE(CAST(b.{d} AS VARCHAR), {NONE})"
 
-    def _period_case(self, col: str, dated: bool) -> str:
+    def period_case(self, col: str, dated: bool) -> str:
         """SQL: the start of the run's period that ``col`` (in the run's range) falls in."""
         arms = [
             f"WHEN {col} < {literal(p.end if dated else self.midnight(p.end))} THEN {literal(p.start)}"
@@ -222,7 +222,7 @@ class Ctx:
             # the rows of the run's range, each given its period's start by comparing its time with the
             # periods' ends: an equi-join on the spine instead of a range join (sorting millions of rows)
             base = (
-                f"SELECT b0.*, {self._period_case('b0.t', dated)} AS p_start FROM ({base}) AS b0 "
+                f"SELECT b0.*, {self.period_case('b0.t', dated)} AS p_start FROM ({base}) AS b0 "
                 f"WHERE {self.within('b0.t', dated=dated)}"
             )
             when = "p.period_start = b.p_start"
