@@ -145,10 +145,8 @@ def _arr_by_account(c: Ctx, m: Metric, *days: str) -> str:
 
 def _per_account(c: Ctx, m: Metric, days: tuple[str, ...], values: dict[str, str]) -> str:
     """Aggregate over accounts of :func:`_arr_by_account`, with the account's dimensions."""
-    base = (
-        f"SELECT x.*, acc.owner_id, acc.country FROM ({_arr_by_account(c, m, *days)}) AS x "
-        "LEFT JOIN accounts AS acc ON acc.id = x.account_id"
-    )
+    cols, join = c.account_columns("x.account_id", "owner_id", "country")
+    base = f"SELECT x.*, {cols} FROM ({_arr_by_account(c, m, *days)}) AS x {join}"
     return c.aggregate(m, base, values, has=ACCOUNT, when="b.period_start = p.period_start", ctes=[c.fx_cte()])
 
 
@@ -209,10 +207,11 @@ def arr_waterfall(c: Ctx, m: Metric) -> str:
     # one row per component: unpivot by joining a small list of component names
     names = ", ".join(f"({literal(k)}, {i})" for i, k in enumerate(parts))
     value = "CASE " + " ".join(f"WHEN k.component = {literal(k)} THEN {v}" for k, v in parts.items()) + " END"
+    cols, join = c.account_columns("x.account_id", "owner_id", "country")
     base = (
-        f"SELECT x.*, acc.owner_id, acc.country, k.component, k.ord, {value.replace('b.', 'x.')} AS part "
+        f"SELECT x.*, {cols}, k.component, k.ord, {value.replace('b.', 'x.')} AS part "
         f"FROM ({_arr_by_account(c, m, 'day_before', 'last_day')}) AS x "
-        f"CROSS JOIN (VALUES {names}) AS k(component, ord) LEFT JOIN accounts AS acc ON acc.id = x.account_id"
+        f"CROSS JOIN (VALUES {names}) AS k(component, ord) {join}"
     )
     return c.aggregate(m, base, {"value": "sum(b.part)", "n": "sum(CASE WHEN b.part <> 0 THEN 1 ELSE 0 END)"},
                        has=ACCOUNT, when="b.period_start = p.period_start", own={"component": "b.component"},
@@ -429,9 +428,10 @@ def time_in_stage(c: Ctx, m: Metric) -> str:
 @builtin("rep_activity")
 def rep_activity(c: Ctx, m: Metric) -> str:
     """Genuine (not automated) rep activities by type."""
+    country, join = c.account_country("a.account_id")
     base = (
-        "SELECT a.*, a.occurred_at AS t, acc.country FROM activities AS a LEFT JOIN accounts AS acc "
-        f"ON acc.id = a.account_id WHERE NOT COALESCE(a.is_automated, FALSE) AND {c.filters(m, 'a')}"
+        f"SELECT a.*, a.occurred_at AS t, {country} AS country FROM activities AS a {join} "
+        f"WHERE NOT COALESCE(a.is_automated, FALSE) AND {c.filters(m, 'a')}"
     )
     return c.aggregate(m, base, {"value": "count(*)"}, has={"t", "account_id", "owner_id", "country"},
                        own={"activity_type": "b.type"})  # fmt: skip
@@ -466,10 +466,8 @@ def content_engagement_by_stage(c: Ctx, m: Metric) -> str:
 def onboarding_completion(c: Ctx, m: Metric) -> str:
     """Of the milestones due in the period, the share completed by the end of their due day."""
     done = "sum(CASE WHEN b.completed_at < CAST(b.due_date AS TIMESTAMPTZ) + INTERVAL 1 DAY THEN 1 ELSE 0 END)"
-    base = (
-        "SELECT om.*, om.due_date AS t, acc.owner_id, acc.country FROM onboarding_milestones AS om "
-        f"LEFT JOIN accounts AS acc ON acc.id = om.account_id WHERE {c.filters(m, 'om')}"
-    )
+    cols, join = c.account_columns("om.account_id", "owner_id", "country")
+    base = f"SELECT om.*, om.due_date AS t, {cols} FROM onboarding_milestones AS om {join} WHERE {c.filters(m, 'om')}"
     return c.aggregate(m, base, {"value": share(done, "count(*)"), "numerator": done, "denominator": "count(*)"},
                        has={"t", "account_id", "owner_id", "country"}, dated=True)  # fmt: skip
 
@@ -492,12 +490,13 @@ def feature_adoption(c: Ctx, m: Metric) -> str:
             f"u.feature FROM product_usage AS u WHERE {c.within('u.usage_date', dated=True)} "
             f"AND COALESCE(u.events, 1) > 0 AND {c.filters(m, 'u')})"
         )
+    cols, join = c.account_columns("cu.account_id", "owner_id", "country")
     base = (
         "SELECT cu.period_start, cu.account_id, f.feature, CASE WHEN us.account_id IS NULL THEN 0 ELSE 1 END AS used, "
-        f"acc.owner_id, acc.country, fed.fed FROM ({customers}) AS cu "
+        f"{cols}, fed.fed FROM ({customers}) AS cu "
         f"CROSS JOIN (SELECT DISTINCT feature FROM product_usage AS pu WHERE {c.filters(m, 'pu')}) AS f "
         "LEFT JOIN used AS us ON us.period_start = cu.period_start AND us.account_id = cu.account_id "
-        "AND us.feature = f.feature LEFT JOIN accounts AS acc ON acc.id = cu.account_id "
+        f"AND us.feature = f.feature {join} "
         "LEFT JOIN (SELECT DISTINCT period_start AS fed FROM used) AS fed ON fed.fed = cu.period_start"
     )
     # a period the usage feed does not cover is empty, not 0% adoption

@@ -130,9 +130,17 @@ class Ctx:
     def account_country(self, account_id: str) -> tuple[str, str]:
         """(SQL of the country of the account ``account_id`` names, the join it needs): the join only
         when ``--by region`` reads the country (a base carries ``country`` either way)."""
-        if "region" not in self.by:
-            return "CAST(NULL AS VARCHAR)", ""
-        return "acc.country", f"LEFT JOIN accounts AS acc ON acc.id = {account_id}"
+        cols, join = self.account_columns(account_id, "country")
+        return cols.removesuffix(" AS country"), join
+
+    def account_columns(self, account_id: str, *columns: str) -> tuple[str, str]:
+        """(``acc.owner_id AS owner_id, ...``, the join to ``accounts``) for the account ``account_id``
+        names: each column NULL, and no join, when no ``--by`` dimension reads it (owner and team
+        read ``owner_id``, region reads ``country``)."""
+        wanted = {NEEDS[d] for d in self.by}
+        used = [c for c in columns if c in wanted]
+        cols = ", ".join(f"acc.{c} AS {c}" if c in used else f"CAST(NULL AS VARCHAR) AS {c}" for c in columns)
+        return cols, (f"LEFT JOIN accounts AS acc ON acc.id = {account_id}" if used else "")
 
     def filters(self, metric: Metric, alias: str) -> str:
         return filter_sql(metric.id, metric.grain, metric.filters, alias)
