@@ -169,3 +169,14 @@ def test_percentiles_on_postgresql_match(pg_stages: Store, stages: Store) -> Non
     sql = on_pg.results["time_in_stage"].sql
     assert "PERCENTILE_CONT(0.5) WITHIN GROUP" in sql and "PERCENTILE_CONT(0.9) WITHIN GROUP" in sql
     assert "MEDIAN(" not in sql.upper()
+
+
+def test_a_persons_region_is_their_own_country_else_their_accounts(duck: Store) -> None:
+    fill(duck, accounts=[account("de", country="DE")], people=[
+        lead("n1", mql_at=utc(2026, 1, 5, 10), country="US", account_id="crm:de"),  # their own country wins
+        lead("n2", mql_at=utc(2026, 1, 6, 10), account_id="crm:de"),  # no country: the account's
+        lead("n3", mql_at=utc(2026, 1, 7, 10)),  # neither
+    ])  # fmt: skip
+    res = run(duck, ["mql_to_sql_conversion"], by=["region"]).results["mql_to_sql_conversion"]
+    counts = {r.dims["region"]: r.n for r in res.rows if r.period == JAN and "within_days" not in r.dims}
+    assert counts == {"north_america": 1, "emea": 1, "(none)": 1}

@@ -225,17 +225,23 @@ def people(c: Ctx, m: Metric) -> str:
     """One row per person: open leads and contacts; a contact carries the lead it was converted from
     (its source, creation and lifecycle dates when the contact has none), so nobody counts twice.
     The metric's filters test the person's own contacts row (``k``)."""
+    # the person's country, else their account's (read only for --by region)
+    country, join = "CAST(NULL AS VARCHAR)", ""
+    if "region" in c.by:
+        country, join = (
+            "COALESCE(k.country, l.country, acc.country)",
+            "LEFT JOIN accounts AS acc ON acc.id = k.account_id ",
+        )
     return (
         "SELECT k.id, COALESCE(k.account_id, l.account_id) AS account_id, k.owner_id, COALESCE(k.lead_source, "
-        "l.lead_source) AS lead_source, COALESCE(k.country, l.country, acc.country) AS country, "
+        f"l.lead_source) AS lead_source, {country} AS country, "
         "COALESCE(l.created_at, k.created_at) AS created_at, COALESCE(k.mql_at, l.mql_at) AS mql_at, "
         "COALESCE(k.sql_at, l.sql_at) AS sql_at "
         "FROM contacts AS k LEFT JOIN (SELECT converted_contact_id, min(account_id) AS account_id, "
         "min(lead_source) AS lead_source, min(country) AS country, min(created_at) AS created_at, "
         "min(mql_at) AS mql_at, min(sql_at) AS sql_at FROM contacts WHERE converted_contact_id IS NOT NULL "
-        "GROUP BY converted_contact_id) AS l ON l.converted_contact_id = k.id "
-        f"LEFT JOIN accounts AS acc ON acc.id = k.account_id WHERE k.converted_contact_id IS NULL "
-        f"AND {c.filters(m, 'k')}"
+        f"GROUP BY converted_contact_id) AS l ON l.converted_contact_id = k.id {join}"
+        f"WHERE k.converted_contact_id IS NULL AND {c.filters(m, 'k')}"
     )
 
 
