@@ -48,6 +48,7 @@ def _global(
 
 def _register() -> None:
     from revframe.cli import (  # noqa: F401 - commands register on import
+        attribution,
         demo,
         ingest,
         lifecycle,

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr
 
+from revframe.framework.attribution import Attribution
 from revframe.framework.base import Id, SpecModel
 from revframe.framework.company import Charter, Company, Definition, Icp
 from revframe.framework.data_rules import DataRules
@@ -51,6 +52,7 @@ class Spec(SpecModel):
     systems: list[System] = []
     metrics: list[Metric] = []
     cadences: list[Cadence] = []
+    attribution: Attribution | None = None
     webhooks: dict[Id, WebhookUrl] = {}
     api: Api = Api()
 

@@ -26,6 +26,7 @@ V3_TABLES = [
 ]  # fmt: skip
 
 V4_TABLES = ["exchange_rates", "metric_values"]
+V5_TABLES = ["attribution_runs", "attribution_credits"]
 
 
 def _create(store: Store, names: list[str]) -> None:
@@ -49,9 +50,14 @@ def _v4_metrics(store: Store) -> None:
     _create(store, V4_TABLES)
 
 
+def _v5_attribution(store: Store) -> None:
+    _create(store, V5_TABLES)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Store], None]]] = [
     (1, "canonical tables, ingest runs, quarantine, framework versions", _v1_canonical_tables),
     (2, "data pillar: quality scans, scorecards, duplicates, merges, aliases, account matches", _v2_data_pillar),
     (3, "process pillar: lead scores, routing, SLA clocks, escalations, API keys", _v3_process_pillar),
     (4, "metrics: exchange rates, metric values", _v4_metrics),
+    (5, "attribution: runs and credits", _v5_attribution),
 ]

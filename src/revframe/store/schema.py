@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 @dataclass(frozen=True)
@@ -680,6 +680,45 @@ TABLES: dict[str, Table] = {
                 C("n", "int", doc="records behind the value"),
                 C("note", doc="why a value is empty, or what it assumed"),
                 C("engine", doc="duckdb, postgres or spark"),
+                C("framework_version"),
+                C("computed_at", "timestamp"),
+            ),
+            system=True,
+        ),
+        Table(
+            "attribution_runs",
+            "Every `revframe attribution` run: what it attributed, how, and what each model concluded overall.",
+            (
+                C("run_id"),
+                C("conversion", doc="lead_created, mql, sql, opportunity_created, closed_won, or paths"),
+                C("source", doc="store, or the path file read"),
+                C("models", "json", doc="the models run"),
+                C("journeys", "int", doc="journeys read, converting or not"),
+                C("conversions", "double"),
+                C("revenue", "double", doc="won amount in the company currency"),
+                C("params", "json", doc="lookback, weights, Markov order and removal effects, Shapley values"),
+                C("notes", "json", doc="every rule applied to bad or missing input, with counts"),
+                C("engine", doc="duckdb, postgres or spark"),
+                C("framework_version"),
+                C("computed_at", "timestamp"),
+            ),
+            system=True,
+        ),
+        Table(
+            "attribution_credits",
+            "The credit each model gave each touch of each conversion; a conversion's credits add up to it.",
+            (
+                C("run_id"),
+                C("model", doc="first, last, linear, time_decay, u_shaped, w_shaped, full_path, markov, shapley"),
+                C("conversion", doc="the conversion event"),
+                C("conversion_id", doc="the converting contact or opportunity id (paths: path file line)"),
+                C("journey_key", doc="the contact or account whose touches form the journey"),
+                C("touch_id", doc="the touchpoint; empty for path files"),
+                C("position", "int", doc="the touch's place in the journey, from 1"),
+                C("channel"),
+                C("campaign_id", doc="the touch's campaign; empty for path files"),
+                C("credit", "double", doc="share of the conversion(s) credited to the touch"),
+                C("revenue", "double", doc="won amount credited to the touch, company currency"),
                 C("framework_version"),
                 C("computed_at", "timestamp"),
             ),

@@ -1,0 +1,133 @@
+"""Journeys and credits from a real store (DuckDB and PostgreSQL), on the hand-built company in ``stores``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from revframe.attribution.explain import explain_record
+from revframe.attribution.run import run_attribution
+from revframe.attribution.spend import spend_report
+from revframe.errors import UsageError
+from revframe.framework import default_spec_text, load_spec_text
+from revframe.store import Store
+from tests.attribution.stores import plant
+from tests.conftest import drop, make_store
+
+SPEC = load_spec_text(default_spec_text())
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    s = make_store(request.param, tmp_path)
+    plant(s)
+    yield s
+    drop(s)
+
+
+def by_channel(run, model: str) -> dict[str, tuple[float, float]]:
+    return {r["channel"]: (round(r["conversions"], 6), round(r["revenue"], 2)) for r in run.totals()
+            if r["model"] == model}  # fmt: skip
+
+
+def test_opportunity_journeys_are_the_buying_group(store: Store) -> None:
+    run = run_attribution(store, SPEC, ["linear", "first", "last"], conversion="opportunity_created")
+    assert run.level == "account" and run.conversions == 3 and run.unattributed == 1
+    # o1 and o2: email (day 1; the 02:00 repeat dropped), paid-search (day 10), webinar (day 20, p2's)
+    assert run.journeys is not None and run.journeys.paths()[:2] == [["email", "paid-search", "webinar"]] * 2
+    third = round(6250 / 3, 2)
+    assert by_channel(run, "linear") == {
+        "email": (round(2 / 3, 6), third), "paid-search": (round(2 / 3, 6), third), "webinar": (round(2 / 3, 6), third),
+        "(unattributed)": (1.0, 0.0),  # o3: no touch; its JPY amount has no rate
+    }  # fmt: skip
+    assert by_channel(run, "first")["email"] == (2.0, 6250.0)
+    assert by_channel(run, "last")["webinar"] == (2.0, 6250.0)
+    assert any("JPY have no exchange rate" in n for n in run.notes)
+    assert any("1 of 3 conversions have no eligible touch" in n for n in run.notes)
+
+
+def test_contact_level_and_person_events(store: Store) -> None:
+    run = run_attribution(store, SPEC, ["linear"], conversion="opportunity_created", level="contact", save=False)
+    assert run.journeys is not None
+    assert run.journeys.paths()[:2] == [["email", "paid-search"], ["webinar"]]  # o1: p1 (was l1); o2: p2
+    mql = run_attribution(store, SPEC, ["first", "last"], conversion="mql", save=False)
+    assert mql.journeys is not None and mql.journeys.paths()[0] == ["email", "paid-search"]  # l1's MQL, day 12
+    leads = run_attribution(store, SPEC, ["last"], conversion="lead_created", save=False)
+    # l1 (its day-1 touch), p2, p3 and p4 (no touch before they were created); p1 is l1 converted
+    assert leads.conversions == 4 and leads.unattributed == 3
+    assert by_channel(leads, "last")["email"] == (1.0, 0.0)
+
+
+def test_won_deals_end_at_the_close_day(store: Store) -> None:
+    run = run_attribution(store, SPEC, ["last"], conversion="closed_won", save=False)
+    assert run.conversions == 2 and run.unattributed == 1  # o1 credited, o3 has no touch
+    assert by_channel(run, "last")["webinar"] == (1.0, 6250.0)
+
+
+def test_lookback_types_and_dedupe_come_from_the_spec(store: Store) -> None:
+    spec = load_spec_text(default_spec_text().replace("lookback_days: 90 ", "lookback_days: 15 ", 1)
+                          .replace("dedupe_hours: 24 ", "dedupe_hours: 1  ", 1))  # fmt: skip
+    run = run_attribution(store, spec, ["linear"], conversion="opportunity_created", save=False)
+    assert run.journeys is not None
+    # o1 (day 30): only touches from day 15 on (the webinar); o2 (day 40): none from day 25 on; a2's null path
+    assert run.journeys.paths() == [["webinar"], ["email"]] and run.unattributed == 2
+    spec = load_spec_text(default_spec_text().replace("dedupe_hours: 24 ", "dedupe_hours: 1  ", 1)
+                          .replace("touch_types: []", "touch_types: [email_click]", 1))  # fmt: skip
+    run = run_attribution(store, spec, ["linear"], conversion="opportunity_created", save=False)
+    assert run.journeys is not None and run.journeys.paths()[0] == ["email", "email"]  # 2 h apart > 1 h
+
+
+def test_credits_are_stored_and_add_up(store: Store) -> None:
+    run = run_attribution(store, SPEC, ["linear", "markov", "shapley"], conversion="opportunity_created")
+    got = store.query(
+        "SELECT model, conversion_id, sum(credit), sum(revenue) FROM attribution_credits WHERE run_id = ? "
+        "GROUP BY 1, 2 ORDER BY 1, 2",
+        [run.run_id],
+    )
+    assert [(m, c, round(x, 9), round(r, 6)) for m, c, x, r in got] == [
+        (m, c, 1.0, 6250.0 if c == "crm:o1" else 0.0) for m in ("linear", "markov", "shapley")
+        for c in ("crm:o1", "crm:o2")
+    ]  # fmt: skip
+    (runs,) = store.query("SELECT conversion, journeys, conversions FROM attribution_runs WHERE run_id = ?",
+                          [run.run_id])  # fmt: skip
+    assert runs == ("opportunity_created", 3, 3.0)  # o1, o2 and a2's null path
+
+
+def test_by_campaign(store: Store) -> None:
+    run = run_attribution(store, SPEC, ["first"], conversion="opportunity_created", by="campaign", save=False)
+    rows = {r["campaign"]: r["conversions"] for r in run.totals()}
+    assert rows == {"Newsletter": 2.0, "Search EU": 0.0, "Webinar Q1": 0.0, "(unattributed)": 1.0}
+
+
+def test_spend_rules(store: Store) -> None:
+    report = spend_report(store, SPEC, ["linear"])
+    rows = {r["channel"]: r for r in report.rows}
+    email = rows["email"]
+    assert email["spend"] == 1000 and email["leads"] == 1 and email["cost_per_lead"] == 1000
+    assert email["opportunities"] == pytest.approx(2 / 3) and email["cost_per_opportunity"] == pytest.approx(1500)
+    assert email["won"] == pytest.approx(1 / 3) and email["cost_per_won"] == pytest.approx(3000)
+    assert email["roi"] == pytest.approx((6250 / 3 - 1000) / 1000)
+    assert email["cac"] == pytest.approx(3000)  # o1 is a1's first win
+    assert rows["paid-search"]["spend"] == pytest.approx(1000)  # 800 EUR at 0.8 EUR per USD
+    assert rows["webinar"]["spend"] is None and rows["webinar"]["cost_per_opportunity"] is None
+    assert "spend unknown" in rows["webinar"]["note"]
+    assert "program" not in rows and "event" not in rows  # no spend, no credit
+    assert any("1 campaign(s) have no actual_cost" in n for n in report.notes)
+    assert any("1 parent campaign(s)" in n for n in report.notes)
+    assert any("1 campaign(s) without actual_cost and without touches" in n for n in report.notes)
+
+
+def test_explain(store: Store) -> None:
+    ex = explain_record(store, SPEC, "crm:o1", ["first", "u_shaped"])
+    assert [r["channel"] for r in ex.rows] == ["email", "paid-search", "webinar"]
+    assert [r["u_shaped"] for r in ex.rows] == ["40.0%", "20.0%", "40.0%"]
+    assert ex.rows[0]["role"] == "first, lead creation" and ex.rows[2]["role"] == "opportunity creation, last"
+    assert any(w.startswith("u_shaped: first 40%") for w in ex.why)
+    account = explain_record(store, SPEC, "crm:a1", ["linear"])
+    assert {r["conversion_id"] for r in account.rows} == {"crm:o1", "crm:o2"}
+    with pytest.raises(UsageError, match="no opportunity, account or contact"):
+        explain_record(store, SPEC, "crm:nope", ["linear"])
+    with pytest.raises(UsageError, match="no opportunity_created conversion with an eligible touch"):
+        explain_record(store, SPEC, "crm:o3", ["linear"])
