@@ -69,3 +69,17 @@ def test_nothing_converts() -> None:
     share, effects, p = markov_shares(j, 1)
     assert p == 0 and effects.tolist() == [0.0, 0.0]
     assert share.tolist() == [0.5, 0.5]  # no effect anywhere: split evenly (and times 0 conversions)
+
+
+def test_large_chains_iterate_to_the_lu_solution(monkeypatch: pytest.MonkeyPatch) -> None:
+    import revframe.attribution.markov as markov
+
+    rng = np.random.default_rng(5)
+    paths = [[f"c{x}" for x in rng.integers(0, 6, rng.integers(1, 7))] for _ in range(3000)]
+    conv = rng.integers(0, 2, 3000)
+    j = from_paths(paths, conv, nulls=1 - conv)
+    chain = build_chain(j, 3)
+    assert chain.states.shape[0] > 100
+    direct = chain.removal_effects()
+    monkeypatch.setattr(markov, "DIRECT_LIMIT", 10)  # the same chain through the iteration
+    assert chain.removal_effects() == pytest.approx(direct, abs=1e-12)

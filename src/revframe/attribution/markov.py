@@ -1,9 +1,9 @@
-"""Markov-chain attribution, solved exactly: absorption probabilities by a sparse linear solve.
+"""Markov-chain attribution, solved exactly: absorption probabilities from a sparse linear system.
 
 States are the last ``order`` channels of a journey (1 to 4); each journey walks start -> its touch
 states -> conversion (``conversions`` times) or null (``nulls`` times). With ``Q`` the transitions
 between touch states and ``r`` the step into conversion, the conversion probability from each state
-is ``x = (I - Q)^-1 r``, and P(conversion) is the start distribution times ``x``. Removing a channel
+is ``x = (I - Q)^-1 r`` (:func:`absorption`), and P(conversion) is the start distribution times ``x``. Removing a channel
 sends every walk that enters a state holding it to null: the same solve over the other states. The
 removal effect of a channel is ``1 - P(conversion without it) / P(conversion)``.
 """
@@ -48,9 +48,7 @@ class MarkovChain:
         if not keep.any():
             return 0.0
         idx = np.flatnonzero(keep)
-        q = self.q[idx][:, idx].tocsc()
-        a = sp.identity(idx.shape[0], format="csc") - q
-        x = splu(a).solve(self.conv[idx])
+        x = absorption(self.q[idx][:, idx], self.conv[idx])
         return float(self.start[idx] @ x)
 
     def removal_effects(self) -> FloatArray:
@@ -59,6 +57,34 @@ class MarkovChain:
         if base <= 0:
             return np.zeros(len(self.channels))
         return np.array([1.0 - self.conversion_probability(c) / base for c in range(len(self.channels))])
+
+
+DIRECT_LIMIT = 1000
+"""Chains up to this many states are solved by sparse LU; larger ones by fixed-point iteration (see absorption)."""
+
+
+def absorption(q: sp.csr_matrix, r: FloatArray, max_iter: int = 100_000) -> FloatArray:
+    """The solution of ``(I - Q) x = r``: per state, the probability of ending in conversion.
+
+    Small chains: sparse LU. Larger chains of higher order fill an LU in (order 4: a million
+    non-zeros from twenty thousand), so they iterate ``x <- r + Q x``, which converges for an
+    absorbing chain, until an update changes nothing at double precision; the residual is then
+    checked (at most 1e-12), else LU after all. Either way the result is the linear system's, not a sample.
+    """
+    k = q.shape[0]
+    if k <= DIRECT_LIMIT:
+        return np.asarray(splu((sp.identity(k, format="csc") - q).tocsc()).solve(r), dtype=np.float64)
+    q = q.tocsr()
+    x = r.copy()
+    for _ in range(max_iter):
+        nxt = r + q @ x
+        if np.abs(nxt - x).max() <= 1e-15 * max(1.0, float(np.abs(nxt).max())):
+            x = nxt
+            break
+        x = nxt
+    if np.abs(x - q @ x - r).max() > 1e-12:
+        return np.asarray(splu((sp.identity(k, format="csc") - q).tocsc()).solve(r), dtype=np.float64)
+    return np.asarray(x, dtype=np.float64)
 
 
 def state_codes(j: Journeys, order: int) -> IntArray:
