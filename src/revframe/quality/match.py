@@ -207,16 +207,20 @@ class AccountMatcher:
         self.accounts: dict[str, Account] = {a.id: a for a in accounts}
         self._by_domain: dict[str, list[Account]] = defaultdict(list)
         self._by_key: dict[str, list[Account]] = defaultdict(list)
-        self._blocks: dict[str, set[str]] = defaultdict(set)
         for a in self.accounts.values():
             for d in {a.domain, website_domain(a.website)} - {None}:
                 self._by_domain[str(d)].append(a)
             key = name_key(a.name)
             if key:
                 self._by_key[key].append(a)
-                if len(key) >= 3:  # fuzzy blocks: the first and the last three characters
-                    self._blocks["^" + key[:3]].add(key)
-                    self._blocks[key[-3:] + "$"].add(key)
+        # fuzzy blocks: the keys sharing the first or the last three characters, by length (a key
+        # whose length is too far from the searched one cannot be similar enough: never scored)
+        blocks: dict[str, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
+        for key in self._by_key:
+            if len(key) >= 3:
+                blocks["^" + key[:3]][len(key)].append(key)
+                blocks[key[-3:] + "$"][len(key)].append(key)
+        self._blocks: dict[str, dict[int, list[str]]] = {b: dict(by_len) for b, by_len in blocks.items()}
         self._fuzzy_cache: dict[str, tuple[str, float] | None] = {}
 
     @classmethod
@@ -347,14 +351,17 @@ class AccountMatcher:
         Accepted when the Levenshtein similarity (1 - edits / longer length) reaches ``fuzzy_threshold``, or when
         a single edit separates the keys (one typo in a short name); ties go to the smaller key.
         """
-        choices = sorted(self._blocks.get("^" + key[:3], set()) | self._blocks.get(key[-3:] + "$", set()))
         threshold = self.settings.fuzzy_threshold
+        cutoff = min(threshold, 1 - 1 / len(key)) - 0.01  # slack: rapidfuzz rounds a cutoff of exactly 0.8
+        # Only lengths that can reach the cutoff: similarity = 1 - edits / longer length, and a length
+        # difference of d is at least d edits. A key in both blocks is scored twice; the best is the same.
+        n, choices = len(key), []
+        for block in ("^" + key[:3], key[-3:] + "$"):
+            for length, keys in self._blocks.get(block, {}).items():
+                if abs(length - n) <= (1 - cutoff) * max(length, n) + 1e-9:
+                    choices.extend(keys)
         scored = process.extract(
-            key,
-            choices,
-            scorer=Levenshtein.normalized_similarity,
-            score_cutoff=min(threshold, 1 - 1 / len(key)) - 0.01,  # slack: rapidfuzz rounds a cutoff of exactly 0.8
-            limit=None,
+            key, choices, scorer=Levenshtein.normalized_similarity, score_cutoff=cutoff, limit=None
         )
         accepted = [(-s, c) for c, s, _ in scored if s >= threshold or Levenshtein.distance(key, c) == 1]
         if not accepted:
