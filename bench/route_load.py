@@ -667,8 +667,8 @@ def profile(ws_root: Path, store_url: str, n: int, maker: LeadMaker, first: int)
     held: list[float] = []  # when the routing lock was taken, until the commit that releases it
 
     def lock_taken(fn: Callable[..., Any]) -> Callable[..., Any]:
-        def wrapper(self: Any, key: str) -> Any:
-            out = fn(self, key)
+        def wrapper(self: Any, key: str, *a: Any, **k: Any) -> Any:
+            out = fn(self, key, *a, **k)
             if key == routing_mod.ROUTING_LOCK:  # not the per-person lock the service takes first
                 held.append(time.perf_counter())
             return out
