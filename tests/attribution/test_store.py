@@ -131,3 +131,31 @@ def test_explain(store: Store) -> None:
         explain_record(store, SPEC, "crm:nope", ["linear"])
     with pytest.raises(UsageError, match="no opportunity_created conversion with an eligible touch"):
         explain_record(store, SPEC, "crm:o3", ["linear"])
+
+
+def test_within_keeps_only_the_given_conversions(store: Store) -> None:
+    run = run_attribution(store, SPEC, ["linear", "markov"], conversion="closed_won", save=False)
+    march = run.within({"crm:o1"})
+    assert march.conversions == 1 and march.unattributed == 0 and march.revenue == pytest.approx(6250)
+    assert by_channel(march, "linear")["webinar"] == (round(1 / 3, 6), round(6250 / 3, 2))
+    assert [c.model for c in march.credits] == ["linear", "markov"]
+    feb = run.within({"crm:o3"})
+    assert feb.journeys is None and feb.conversions == 1 and feb.unattributed == 1
+
+
+def test_report_page(store: Store) -> None:
+    from datetime import date
+
+    from revframe.attribution.report_page import attribution_page
+
+    march = attribution_page(store, SPEC, date(2026, 3, 1), date(2026, 4, 1))  # o1 won 2026-03-02
+    assert march["won"] == 1 and march["unattributed"] == 0
+    rows = {r["channel"]: r for r in march["rows"]}
+    assert set(rows) == {"email", "paid-search", "webinar"}
+    assert rows["email"]["shares"]["first"] == 1 and rows["email"]["shares"]["last"] == 0
+    assert rows["email"]["spread"] == 1 and rows["email"]["favoured_by"] == "first"
+    assert "the models disagree most on" in march["disagreement_text"]
+    spend = {s["channel"]: s for s in march["spend"]}
+    assert spend["email"]["spend"] == 1000 and spend["webinar"]["spend"] is None
+    feb = attribution_page(store, SPEC, date(2026, 2, 1), date(2026, 3, 1))  # o3: no touch
+    assert feb["won"] == 1 and feb["unattributed"] == 1 and [r["channel"] for r in feb["rows"]] == []

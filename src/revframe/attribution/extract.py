@@ -10,7 +10,7 @@ of every contact at the account) from ``lookback_days`` before it up to it. Non-
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +42,8 @@ class Extracted:
     campaign_names: dict[str, str]
     first_win: np.ndarray
     sql: str
+    unattributed_ids: dict[str, float] = field(default_factory=dict)
+    """Conversions without an eligible touch: id -> won revenue."""
 
 
 def settings(spec: Spec) -> Attribution:
@@ -156,12 +158,14 @@ def extract_journeys(store: Store, spec: Spec, event: str, level: str) -> Extrac
     n_conv = int(np.sum(start & converted))
     unattributed = int(np.sum(empty & converted))
     unattributed_rev = float(value_all[empty & converted].sum())
+    lost = np.flatnonzero(empty & converted)
+    lost_ids = {str(conv_id[i]): float(value_all[i]) for i in lost}
     if unattributed:
         notes.append(f"{unattributed} of {n_conv} conversions have no eligible touch in the {attr.lookback_days}-day "
                      f"lookback: not credited to any channel (shown as unattributed)")  # fmt: skip
     keep = has_touch
     if not keep.any():
-        return Extracted(None, n_conv, unattributed, unattributed_rev, names, np.zeros(0, dtype=bool), sql)
+        return Extracted(None, n_conv, unattributed, unattributed_rev, names, np.zeros(0, dtype=bool), sql, lost_ids)
     rows = np.flatnonzero(keep)
     jstart = np.flatnonzero(start[rows] | np.r_[True, np.zeros(rows.shape[0] - 1, dtype=bool)])
     offsets = np.r_[jstart, rows.shape[0]].astype(np.int64)
@@ -181,7 +185,7 @@ def extract_journeys(store: Store, spec: Spec, event: str, level: str) -> Extrac
         touch_id=touch[rows], campaign_id=_obj(t, "campaign_id")[rows], notes=notes,
     )  # fmt: skip
     first_win = _obj(t, "first_win")[head].astype(bool)
-    return Extracted(j, n_conv, unattributed, unattributed_rev, names, first_win, sql)
+    return Extracted(j, n_conv, unattributed, unattributed_rev, names, first_win, sql, lost_ids)
 
 
 def _milestone(when: np.ndarray, occurred: np.ndarray, jt: np.ndarray, offsets: np.ndarray) -> np.ndarray:

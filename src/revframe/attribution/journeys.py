@@ -8,6 +8,7 @@ conversions and non-conversions that share the path). Touches of all journeys si
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -77,6 +78,26 @@ class Journeys:
     def position(self) -> IntArray:
         """Per touch, its 0-based place in its journey."""
         return np.arange(self.channel.shape[0], dtype=np.int64) - np.repeat(self.offsets[:-1], self.lengths)
+
+    def subset(self, keep: npt.NDArray[np.bool_]) -> Journeys:
+        """The journeys where ``keep`` is true (per journey), with their touches; channel names unchanged."""
+        touch = keep[self.journey_of_touch]
+        lengths = self.lengths[keep]
+
+        def per_touch(a: npt.NDArray[Any] | None) -> npt.NDArray[Any] | None:
+            return None if a is None else a[touch]
+
+        def per_journey(a: npt.NDArray[Any] | None) -> npt.NDArray[Any] | None:
+            return None if a is None else a[keep]
+
+        return Journeys(
+            channels=self.channels, offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+            channel=self.channel[touch], conversions=self.conversions[keep], value=self.value[keep],
+            nulls=self.nulls[keep], days_before=per_touch(self.days_before), lead_idx=per_journey(self.lead_idx),
+            opp_idx=per_journey(self.opp_idx), conversion_id=per_journey(self.conversion_id),
+            journey_key=per_journey(self.journey_key), touch_id=per_touch(self.touch_id),
+            campaign_id=per_touch(self.campaign_id), notes=list(self.notes),
+        )  # fmt: skip
 
     def paths(self) -> list[list[str]]:
         """Each journey's channel names, in order (for tests and explain)."""

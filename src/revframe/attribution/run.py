@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +43,7 @@ class AttributionRun:
     first_win: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     notes: list[str] = field(default_factory=list)
     engine: str = ""
+    unattributed_ids: dict[str, float] = field(default_factory=dict)
     computed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -53,6 +54,25 @@ class AttributionRun:
     def revenue(self) -> float:
         j = self.journeys
         return (0.0 if j is None else float(j.value.sum())) + self.unattributed_revenue
+
+    def within(self, conversion_ids: set[str]) -> AttributionRun:
+        """The same run's credits for only these conversions (models fitted on every journey, as run)."""
+        j = self.journeys
+        lost = {k: v for k, v in self.unattributed_ids.items() if k in conversion_ids}
+        sub = replace(self, credits=[], unattributed=float(len(lost)), unattributed_revenue=sum(lost.values()),
+                      unattributed_ids=lost)  # fmt: skip
+        if j is None or j.conversion_id is None:
+            sub.journeys, sub.conversions = None, float(len(lost))
+            return sub
+        keep = np.array([c in conversion_ids for c in j.conversion_id], dtype=bool) & (j.conversions > 0)
+        touch = keep[j.journey_of_touch]
+        sub.journeys = j.subset(keep)
+        sub.first_win = self.first_win[keep] if self.first_win.shape[0] == j.n else self.first_win
+        sub.credits = [ModelCredits(c.model, c.share[touch], c.details) for c in self.credits]
+        sub.conversions = float(sub.journeys.conversions.sum()) + len(lost)
+        if not keep.any():
+            sub.journeys = None
+        return sub
 
     def keys(self, by: str | None = None) -> tuple[list[str], np.ndarray]:
         """Names and per-touch codes of the channels or campaigns credits are summed by."""
@@ -143,7 +163,7 @@ def run_attribution(
         run = AttributionRun(
             run_id, event, "store", "contact" if event in ("lead_created", "mql", "sql") else lvl, by, j, [],
             float(ex.conversions), float(ex.unattributed), ex.unattributed_revenue, ex.campaign_names, ex.first_win,
-            list(j.notes) if j is not None else [], store.dialect,
+            list(j.notes) if j is not None else [], store.dialect, unattributed_ids=ex.unattributed_ids,
         )  # fmt: skip
         if spec.attribution is None:
             run.notes.append("the spec has no attribution section: its defaults were used (see docs/attribution.md)")

@@ -54,6 +54,12 @@ def demo(
     emit_rows([{k: v for k, v in row.items() if k != "id"} for row in m["tier1"]], title=title)
     for note in m["notes"]:
         say(f"note: {note}")
+    if "attribution" in result:
+        from revframe.attribution.summary import disagreement_text
+
+        a = result["attribution"]
+        say(f"Attribution (`revframe attribution`): {a['conversions']:,.0f} won deals, {len(a['models'])} models; "
+            f"{disagreement_text(a['disagreement'])}")  # fmt: skip
     say(f"took {result['seconds']} s")
     say(
         f"Report: {result['report']}\nMonthly business review: {result['cadence_report']}\nCharter: {result['charter']}"

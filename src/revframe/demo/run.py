@@ -65,6 +65,10 @@ def run_demo(ws: Workspace, scale: str, seed: int, bar: Progress | None = None) 
     _, metrics = run_metrics(ws)
     if bar and task is not None:
         bar.remove_task(task)
+    task = bar.add_task("attribution", total=None) if bar else None
+    attribution = run_demo_attribution(ws)
+    if bar and task is not None:
+        bar.remove_task(task)
     status = ws.status()  # after the quality engines: their tables, and contacts and accounts as merged
     result: dict[str, Any] = {
         "company": COMPANY,
@@ -83,6 +87,7 @@ def run_demo(ws: Workspace, scale: str, seed: int, bar: Progress | None = None) 
     result["quality"] = quality
     result["process"] = process
     result["metrics"] = metrics
+    result["attribution"] = attribution
     result["charter"] = str(write_charter(ws))
     from revframe.report import write_report as write_cadence_report
 
@@ -92,6 +97,15 @@ def run_demo(ws: Workspace, scale: str, seed: int, bar: Progress | None = None) 
     result["cadence_report_name"] = review.html.name
     result["report"] = str(write_report(ws, result))
     return result
+
+
+def run_demo_attribution(ws: Workspace) -> dict[str, Any]:
+    """Every attribution model on the won deals, stored; the summary line's figures."""
+    from revframe.attribution.credit import MODELS
+    from revframe.attribution.run import run_attribution
+    from revframe.attribution.summary import demo_summary
+
+    return demo_summary(run_attribution(ws.store, ws.spec, list(MODELS), conversion="closed_won"))
 
 
 # --- data quality ------------------------------------------------------------------------------------

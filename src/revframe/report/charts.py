@@ -205,3 +205,24 @@ def minibars(items: list[dict[str, Any]], *, label: str) -> str:
     chart = (bars + text).properties(width=120, height=15 * len(items))
     styled = chart.configure(font=FONT, background="transparent", padding=2).configure_view(stroke=None)
     return to_svg(styled, label)
+
+
+def heatmap(items: list[dict[str, Any]], *, title: str, subtitle: str | None = None, rows: list[str],
+            columns: list[str]) -> str:  # fmt: skip
+    """A grid of shaded cells with their text: ``items`` with ``row``, ``column``, ``value``, ``text`` and
+    ``dark`` (the text is white on the darkest cells)."""
+    base = alt.Chart(alt.Data(values=items)).encode(
+        y=alt.Y("row:N", sort=rows, title=None,
+                axis=alt.Axis(ticks=False, domain=False, labelPadding=6, labelLimit=200, minExtent=100)),
+        x=alt.X("column:N", sort=columns, title=None,
+                axis=alt.Axis(orient="top", ticks=False, domain=False, labelAngle=0, labelPadding=4)),
+    )  # fmt: skip
+    cells = base.mark_rect(stroke="white", strokeWidth=1).encode(
+        color=alt.Color("value:Q", scale=alt.Scale(range=["#f0f4f8", NOW], domainMin=0), legend=None)
+    )
+    text = base.mark_text(fontSize=10).encode(
+        text="text:N",
+        color=alt.condition("datum.dark", alt.value("white"), alt.value(INK)),
+    )
+    chart = (cells + text).properties(width=WIDTH, height=max(60, 22 * len(rows)), title=_title(title, subtitle))
+    return to_svg(_style(chart), title)

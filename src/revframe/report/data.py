@@ -84,6 +84,8 @@ class ReportData:
     sla: SlaData | None = None
     quality: QualityData | None = None
     notes: list[str] = field(default_factory=list)
+    attribution: dict[str, Any] | None = None
+    """The attribution page (:func:`revframe.attribution.report_page.attribution_page`); None: not computed."""
 
 
 def labels_from_spec(spec: Spec) -> dict[str, dict[str, str]]:
@@ -99,13 +101,14 @@ def labels_from_spec(spec: Spec) -> dict[str, dict[str, str]]:
 
 def report_data(spec: Spec, cadence: Cadence, period: Period, runs: list[MetricRun], *,
                 generated_at: datetime | None = None, sla: SlaData | None = None,
-                quality: QualityData | None = None, notes: list[str] | None = None) -> ReportData:  # fmt: skip
+                quality: QualityData | None = None, notes: list[str] | None = None,
+                attribution: dict[str, Any] | None = None) -> ReportData:  # fmt: skip
     """Assemble a :class:`ReportData` from runs already computed (the pure half of :func:`build_report_data`)."""
     return ReportData(
         company=spec.company.name, currency=spec.company.currency, framework_version=spec.version,
         cadence=cadence, period=period, prior=period.previous(), upcoming=period.next(), trend=trend_periods(period),
         generated_at=generated_at or datetime.now(UTC), metrics={m.id: m for m in spec.metrics}, runs=runs,
-        labels=labels_from_spec(spec), sla=sla, quality=quality, notes=list(notes or []),
+        labels=labels_from_spec(spec), sla=sla, quality=quality, notes=list(notes or []), attribution=attribution,
     )  # fmt: skip
 
 
@@ -149,8 +152,13 @@ def build_report_data(store: Store, spec: Spec, cadence: Cadence, as_of: date | 
         if PIPELINE in known:
             runs.append(compute_metrics(store, spec, ids=[PIPELINE], by=["stage"], grain=period.grain,
                                         start=upcoming.start, end=until))  # fmt: skip
+    attribution = None
+    if "attribution" in cadence.report_sections:
+        from revframe.attribution.report_page import attribution_page
+
+        attribution = attribution_page(store, spec, period.start, period.end)
     return report_data(spec, cadence, period, runs, sla=read_sla(store, spec, period, tz),
-                       quality=read_quality(store), notes=notes)  # fmt: skip
+                       quality=read_quality(store), notes=notes, attribution=attribution)  # fmt: skip
 
 
 def _utc(day: date, tz: ZoneInfo) -> datetime:

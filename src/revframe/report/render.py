@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup, escape
 
+from revframe.report.attribution import attribution_section
 from revframe.report.lookup import Footnotes, MetricLookup
 from revframe.report.operations import lead_response, quality_scorecard, sla_compliance
 from revframe.report.panels import other_metrics, tier1_panel
@@ -32,6 +33,7 @@ SECTIONS = (
     ("response", "Lead response and SLA compliance"),
     ("quality", "Data quality"),
     ("other", "Operational and diagnostic metrics"),
+    ("attribution", "Attribution and channel performance"),
 )
 """The report's sections, in order: ids (HTML anchors, ``--format json``) and titles."""
 
@@ -100,6 +102,7 @@ def build_view(data: ReportData, *, charter_href: str = "charter.html") -> dict[
         "pipeline": pipeline(data, lk, notes), "arr": arr_waterfall(data, lk, notes),
         "cycle": deal_cycle(data, lk, notes), "response": lead_response(data, lk, notes),
         "sla": sla_compliance(data), "quality": quality_scorecard(data), "other": other_metrics(data, lk, notes),
+        "attribution": attribution_section(data),
         "rates": rates, "rates_listed": listed, "run_notes": _notes(data), "charter_href": charter_href,
         "runs": [{"run_id": r.run_id, "engine": r.engine, "computed_at": f"{r.computed_at:%Y-%m-%d %H:%M}"}
                  for r in data.runs],
