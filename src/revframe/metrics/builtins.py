@@ -204,18 +204,24 @@ def arr_waterfall(c: Ctx, m: Metric) -> str:
         "churn": f"CASE WHEN {start} > 0 AND {end} <= 0 THEN -{start} ELSE 0 END",
         "end": end,
     }
-    # one row per component: unpivot by joining a small list of component names
-    names = ", ".join(f"({literal(k)}, {i})" for i, k in enumerate(parts))
-    value = "CASE " + " ".join(f"WHEN k.component = {literal(k)} THEN {v}" for k, v in parts.items()) + " END"
+    # each component summed over the accounts, then one row per component (unpivoted after the
+    # aggregate: a handful of rows, not every account six times)
+    sums = {f"w_{k}": f"sum({v})" for k, v in parts.items()}
+    counts = {f"w_n_{k}": f"sum(CASE WHEN ({v}) <> 0 THEN 1 ELSE 0 END)" for k, v in parts.items()}
     cols, join = c.account_columns("x.account_id", "owner_id", "country")
-    base = (
-        f"SELECT x.*, {cols}, k.component, k.ord, {value.replace('b.', 'x.')} AS part "
-        f"FROM ({_arr_by_account(c, m, 'day_before', 'last_day')}) AS x "
-        f"CROSS JOIN (VALUES {names}) AS k(component, ord) {join}"
+    base = f"SELECT x.*, {cols} FROM ({_arr_by_account(c, m, 'day_before', 'last_day')}) AS x {join}"
+    inner = c.aggregate(m, base, {"value": "CAST(NULL AS DOUBLE)", **sums, **counts}, has=ACCOUNT,
+                        when="b.period_start = p.period_start", ctes=[c.fx_cte()])  # fmt: skip
+    dims = "".join(f"g.d_{d}, " for d in c.shape[0])
+    c.shape = ([*c.shape[0], "component"], [])
+    names = ", ".join(f"({literal(k)}, {i})" for i, k in enumerate(parts))
+    value = "CASE k.component " + " ".join(f"WHEN {literal(k)} THEN g.w_{k}" for k in parts) + " END"
+    n = "CASE k.component " + " ".join(f"WHEN {literal(k)} THEN g.w_n_{k}" for k in parts) + " END"
+    return (
+        f"SELECT g.period_start, {dims}k.component AS d_component, {value} AS value, "
+        f"CAST(NULL AS DOUBLE) AS numerator, CAST(NULL AS DOUBLE) AS denominator, {n} AS n "
+        f"FROM ({inner}) AS g CROSS JOIN (VALUES {names}) AS k(component, ord)"
     )
-    return c.aggregate(m, base, {"value": "sum(b.part)", "n": "sum(CASE WHEN b.part <> 0 THEN 1 ELSE 0 END)"},
-                       has=ACCOUNT, when="b.period_start = p.period_start", own={"component": "b.component"},
-                       ctes=[c.fx_cte()])  # fmt: skip
 
 
 # --- people: response, conversions, sources ------------------------------------------------------
