@@ -114,3 +114,12 @@ def test_spend(ws: Path) -> None:
     assert "no actual_cost" in r.err  # the notes go to stderr in JSON mode
     r = revframe("-w", ws, "attribution", "spend", "--model", "first,last")
     assert r.code == 0 and "Share of won revenue by model" in r.out
+
+
+def test_shapley_above_the_exact_limit_states_its_error(tmp_path: Path) -> None:
+    f = tmp_path / "paths.csv"
+    rows = [f"ch{i:02d}>ch{(i + 1) % 17:02d};{i + 1};0;3" for i in range(17)]  # 17 channels > 15
+    f.write_text("path;total_conversions;total_conversion_value;total_null\n" + "\n".join(rows) + "\n")
+    r = revframe("-w", tmp_path, "attribution", "--paths", f, "--model", "shapley")
+    assert r.code == 0, r.err
+    assert "shapley: sampled (2000 permutations), channel values within ±" in r.out

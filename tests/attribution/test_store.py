@@ -19,7 +19,13 @@ from tests.conftest import drop, make_store
 SPEC = load_spec_text(default_spec_text())
 
 
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    params=[
+        "duckdb",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("spark", marks=pytest.mark.spark),
+    ]
+)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     s = make_store(request.param, tmp_path)
     plant(s)
@@ -90,9 +96,10 @@ def test_credits_are_stored_and_add_up(store: Store) -> None:
         (m, c, 1.0, 6250.0 if c == "crm:o1" else 0.0) for m in ("linear", "markov", "shapley")
         for c in ("crm:o1", "crm:o2")
     ]  # fmt: skip
-    (runs,) = store.query("SELECT conversion, journeys, conversions FROM attribution_runs WHERE run_id = ?",
-                          [run.run_id])  # fmt: skip
-    assert runs == ("opportunity_created", 3, 3.0)  # o1, o2 and a2's null path
+    (runs,) = store.query("SELECT conversion, journeys, conversions, framework_version FROM attribution_runs "
+                          "WHERE run_id = ?", [run.run_id])  # fmt: skip
+    assert runs == ("opportunity_created", 3, 3.0, SPEC.version)  # o1, o2 and a2's null path
+    assert store.query("SELECT count(*) FROM framework_versions WHERE version = ?", [SPEC.version]) == [(1,)]
 
 
 def test_by_campaign(store: Store) -> None:

@@ -3,9 +3,9 @@
 States are the last ``order`` channels of a journey (1 to 4); each journey walks start -> its touch
 states -> conversion (``conversions`` times) or null (``nulls`` times). With ``Q`` the transitions
 between touch states and ``r`` the step into conversion, the conversion probability from each state
-is ``x = (I - Q)^-1 r`` (:func:`absorption`), and P(conversion) is the start distribution times ``x``. Removing a channel
-sends every walk that enters a state holding it to null: the same solve over the other states. The
-removal effect of a channel is ``1 - P(conversion without it) / P(conversion)``.
+is ``x = (I - Q)^-1 r`` (:func:`absorption`), and P(conversion) is the start distribution times ``x``.
+Removing a channel sends every walk that enters a state holding it to null: the same solve over the
+other states. The removal effect of a channel is ``1 - P(conversion without it) / P(conversion)``.
 """
 
 from __future__ import annotations

@@ -184,6 +184,9 @@ def save_run(store: Store, spec: Spec, run: AttributionRun) -> None:
         params |= settings(spec).model_dump(mode="json")
     n = 0 if j is None else j.n
     with store.transaction():
+        if not store.query("SELECT 1 FROM framework_versions WHERE version = ?", [spec.version]):
+            # the spec a result names must be on record (as Workspace.record_framework_version does)
+            store.insert_rows("framework_versions", [(spec.version, datetime.now(UTC), json.dumps(spec.canonical()))])
         store.insert_rows("attribution_runs", [(
             run.run_id, run.conversion, run.source, json.dumps(run.models), n, run.conversions, run.revenue,
             json.dumps(params, sort_keys=True, default=str), json.dumps(run.notes), run.engine, spec.version,
