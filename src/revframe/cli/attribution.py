@@ -12,10 +12,7 @@ from revframe.cli import app
 from revframe.cli._output import STATE, Format, emit_rows, err_console, say
 from revframe.cli._ws import workspace
 
-attribution_app = typer.Typer(
-    help="Attribution: credit conversions and won revenue to channels and campaigns (rule-based, Markov, Shapley).",
-    invoke_without_command=True,
-)
+attribution_app = typer.Typer(invoke_without_command=True)  # help: the callback's docstring
 app.add_typer(attribution_app, name="attribution")
 
 ModelOpt = Annotated[
@@ -70,8 +67,9 @@ def attribution(
     save: Annotated[bool, typer.Option("--save/--no-save", help="Store the credits in attribution_credits.")] = True,
     fmt: FormatOpt = None,
 ) -> None:
-    """Credit each conversion (and its won revenue) to the touches of its journey, by every model asked.
+    """Credit conversions and won revenue to channels and campaigns: rule-based, Markov and Shapley models.
 
+    Each conversion (and its won revenue) goes to the touches of its journey, under every model asked.
     A journey is the eligible touches of a person, or for opportunity events of every contact at the
     account, in the spec's lookback window before the conversion. Each conversion's credits add up to
     that conversion under every model; conversions without an eligible touch are shown as
