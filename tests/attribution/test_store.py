@@ -166,3 +166,37 @@ def test_report_page(store: Store) -> None:
     assert spend["email"]["spend"] == 1000 and spend["webinar"]["spend"] is None
     feb = attribution_page(store, SPEC, date(2026, 2, 1), date(2026, 3, 1))  # o3: no touch
     assert feb["won"] == 1 and feb["unattributed"] == 1 and [r["channel"] for r in feb["rows"]] == []
+
+
+def test_a_won_deal_without_amount_counts_and_adds_no_revenue(store: Store) -> None:
+    from tests.attribution.stores import d, day, rows
+
+    o4 = {"id": "crm:o4", "account_id": "crm:a1", "contact_id": "crm:p2", "created_at": day(50), "close_date": d(55),
+          "is_closed": True, "is_won": True, "amount": None, "currency": "USD"}  # fmt: skip
+    store.insert_rows("opportunities", rows("opportunities", [o4]))
+    run = run_attribution(store, SPEC, ["linear"], conversion="closed_won", save=False)
+    assert run.conversions == 3 and run.revenue == pytest.approx(6250)
+    assert "1 won opportunities have no amount: they count as conversions and add no revenue" in run.notes
+
+
+def test_spend_in_a_currency_without_rate_is_unknown_not_partial(store: Store) -> None:
+    from tests.attribution.stores import d, day, rows
+
+    k6 = {"id": "crm:k6", "name": "Tokyo", "channel": "email", "actual_cost": 50000, "currency": "JPY",
+          "start_date": d(0)}  # fmt: skip
+    t7 = {"id": "crm:t7", "contact_id": "crm:p2", "campaign_id": "crm:k6", "type": "email_click", "channel": "email",
+          "occurred_at": day(21)}  # fmt: skip
+    store.insert_rows("campaigns", rows("campaigns", [k6]))
+    store.insert_rows("touchpoints", rows("touchpoints", [t7]))
+    report = spend_report(store, SPEC, ["linear"])
+    email = next(r for r in report.rows if r["channel"] == "email")
+    assert email["spend"] is None and email["cost_per_lead"] is None and email["roi"] is None  # not 1,000 USD
+    assert any("1 campaigns in JPY have no exchange rate" in n for n in report.notes)
+
+
+def test_a_single_channel_gets_everything_and_the_run_says_so(tmp_path: Path) -> None:
+    f = tmp_path / "paths.csv"
+    f.write_text("path,total_conversions,total_conversion_value,total_null\nemail>email,2,10,1\nemail,1,5,0\n")
+    run = run_attribution(None, SPEC, ["first", "markov", "shapley"], paths=f)
+    assert all(r["conversions"] == 3 and r["revenue"] == 15 for r in run.totals())
+    assert "one channel only (email): every model gives it all the credit" in run.notes
