@@ -649,9 +649,12 @@ def profile(ws_root: Path, store_url: str, n: int, maker: LeadMaker, first: int)
     patches = [
         (LeadService, "find_duplicate", "1 duplicate check"),
         (AccountMatcher, "evaluate", "3 account match"),
-        (LeadService, "_score", "4 score (score_people)"),
+        (LeadService, "_score", "4 score (score_people)"),  # before 2026-12-04 (afternoon)
+        (service_mod, "score_one", "4 score (score_one: the fit in Python, from the rows sent with the insert)"),
+        (service_mod, "write_scores", "4b write_scores (queued)"),
         (service_mod, "route_one", "5 route_one (total)"),
         (service_mod, "load_facts", "5a facts, MQL and priority SLAs (one query, before the lock)"),
+        (service_mod, "facts_from_rows", "5a facts, MQL and priority SLAs (from the rows sent with the score)"),
         (routing_mod, "load_state", "5b   load_state"),
         (routing_mod.Router, "decide", "5c   decide"),
         (routing_mod, "write_decisions", "5d   write_decisions"),
@@ -688,7 +691,9 @@ def profile(ws_root: Path, store_url: str, n: int, maker: LeadMaker, first: int)
     with stores.use() as store:
         cls = type(store)
         for attr, label in (("insert_rows", "2 insert_rows (all tables)"), ("_commit", "8 commit"),
-                            ("lock", "5f   advisory locks (wait)")):  # fmt: skip
+                            ("lock", "5f   advisory locks (wait)"), ("_begin", "0a begin"),
+                            ("query_many", "6 query_many (duplicate and id checks; locks and counters)"),
+                            ("query", "6b query (score features, facts: the pipelines' round trips)")):  # fmt: skip
             saved.append((cls, attr, getattr(cls, attr)))
             setattr(cls, attr, timed(label, getattr(cls, attr)))
         cls.lock = lock_taken(cls.lock)

@@ -18,9 +18,8 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -33,11 +32,14 @@ from revframe.process.routing import (
     Decision,
     Router,
     RoutingBusy,
-    load_facts,
+    facts_from_rows,
+    facts_sql,
     route_one,
     write_decisions,
 )
 from revframe.process.routing_counts import refresh_loads
+from revframe.process.scoring import one_person_sql, score_one, write_scores
+from revframe.process.sql_template import SqlTemplate
 from revframe.quality.features import GMAIL
 from revframe.quality.match import AccountMatcher, Match
 from revframe.quality.scan_rules import allowed_key
@@ -62,6 +64,7 @@ SERVER_INDEXES = (
     ("sla_clocks", "record_id"),
     ("sla_clocks", "status"),
     ("lead_scores", "contact_id"),
+    ("account_matches", "contact_id"),
     ("touchpoints", "contact_id"),
     ("activities", "contact_id"),
     ("api_keys", "key_id"),
@@ -235,40 +238,52 @@ class LeadService:
         notes: list[str] = []
         if country is None and lead.country:
             notes.append(f"country '{lead.country}' is not a known country; kept as given")
+        # The store is reached in a few round trips, each a pipeline of statements run in order:
+        # (1) the person's lock, the duplicate and id checks; (2) the lead, its touchpoint and its
+        # score's features; (3) its score, then the facts routing and the clock need; (4) and (5) in
+        # route_one: the routing locks with the counters, then the decision's writes; the commit.
         with store.transaction():  # one commit: the lead, its score, its decision and its clock, or nothing
             # the same person sent twice at once (several workers): the second waits, then finds the first
             name = f"{lead.first_name}|{lead.last_name}|{allowed_key(lead.company or '')}".lower()
             person = mailbox(email) or (name if lead.first_name and lead.last_name else contact_id)
-            store.lock(f"revframe:lead:{person}")
-            dup = self.find_duplicate(store, email, lead)
+            dup_query = self._duplicate_query(email, lead)
+            checks = [("SELECT 1 FROM contacts WHERE id = ?", [contact_id])]
+            with store.pipeline():
+                store.lock(f"revframe:lead:{person}")
+                found_rows = store.query_many([*checks, *([dup_query[:2]] if dup_query else [])])
+            dup = dup_query[2](found_rows[1]) if dup_query else None
             if dup is not None:
                 return self._duplicate(store, dup, now)
-            if store.query("SELECT 1 FROM contacts WHERE id = ?", [contact_id]):
+            if found_rows[0]:
                 return self._duplicate(store, (contact_id, None), now)
-            store.insert_rows("contacts", [tuple(values.get(c) for c in TABLES["contacts"].column_names)])
-            if lead.form:
-                tid = uuid.uuid4().hex
-                tp = (f"api:{tid}", "api", tid, contact_id, lead.campaign_id, lead.form, None, "responded", now, now,
-                      None, "api", now)  # fmt: skip
-                store.insert_rows("touchpoints", [_row("touchpoints", tp)])
             match = self.matcher.evaluate({**values, "id": contact_id})
             match_out = (
                 {"account_id": match.account_id, "method": match.method, "confidence": match.confidence,
                  "reason": match.reason}
                 if isinstance(match, Match) else {"account_id": None, "reason": match.reason}
             )  # fmt: skip
-            score = self._score(store, contact_id, now)
-            # one query for what routing needs and what the clock needs (the MQL stage, priority SLAs), read
-            # before the routing lock: the lock is held only to pick, write the decision and open the clock
+            scoring = self.spec.scoring is not None and self.spec.icp is not None
+            with store.pipeline():
+                store.insert_rows("contacts", [tuple(values.get(c) for c in TABLES["contacts"].column_names)])
+                if lead.form:
+                    tid = uuid.uuid4().hex
+                    tp = (f"api:{tid}", "api", tid, contact_id, lead.campaign_id, lead.form, None, "responded", now,
+                          now, None, "api", now)  # fmt: skip
+                    store.insert_rows("touchpoints", [_row("touchpoints", tp)])
+                score_rows = store.query(*one_person_sql(self.spec, contact_id, now)) if scoring else []
+            # scored like `revframe score --ids` (the same query and fit), without a second round trip
+            scored = score_one(self.spec, score_rows) if scoring else None
+            score = vars(scored).copy() if scored else None  # asdict() without deep-copying the reasons
+            # what routing needs and what the clock needs (the MQL stage, priority SLAs), read before the
+            # routing lock: the lock is held only to pick, write the decision and open the clock
             handoff = next((h for h in self.spec.handoffs if h.trigger.event == "owner_assigned"), None)
-            asked = self._questions(handoff)
-            account = match_out.get("account_id")
-            found = load_facts(
-                store, self.spec, "c0.id = ?", [contact_id],
-                "SELECT CAST(? AS VARCHAR) AS k, CAST(? AS VARCHAR) AS v" if account else NO_MATCH_SQL,
-                [contact_id, account] if account else [], now, asked,
-            )  # fmt: skip
-            facts = found[0]
+            account = match.account_id if isinstance(match, Match) else None
+            with store.pipeline():
+                if scoring:  # written as `revframe score` writes it: the person's earlier score no longer current
+                    scores = [scored] if scored else []
+                    write_scores(store, self.spec, f"api-{uuid.uuid4().hex[:12]}", "rules", scores, datetime.now(UTC))
+                facts_rows = store.query(*self._facts_sql(handoff)(contact_id, account, now))
+            facts = facts_from_rows(self.spec, facts_rows, self._questions(handoff))[0]
             is_mql = bool(score and score.get("is_mql")) or facts.extra.get("mql") is True
             opened: list[dict[str, Any]] = []
 
@@ -295,6 +310,16 @@ class LeadService:
 
     def find_duplicate(self, store: Store, email: str | None, lead: LeadIn) -> tuple[str, str | None] | None:
         """An existing person the lead duplicates: (id, owner), or None."""
+        query = self._duplicate_query(email, lead)
+        return query[2](store.query(query[0], query[1])) if query else None
+
+    def _duplicate_query(
+        self, email: str | None, lead: LeadIn
+    ) -> tuple[str, list[Any], Callable[[list[tuple[Any, ...]]], tuple[str, str | None] | None]] | None:
+        """The query that finds the lead's duplicates, its parameters, and what picks the duplicate from its rows.
+
+        None: nothing to look for (no email, and not a first and last name with a company).
+        """
         key = mailbox(email)
         if key:
             # every stored address of the same mailbox: the same domain, and a local part that starts like this
@@ -304,22 +329,20 @@ class LeadService:
             prefix = start.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             domains = list(GMAIL) if domain == "gmail.com" else [nz.email_domain(email)] * 2
             where, params = "email_domain IN (?, ?) AND email LIKE ? ESCAPE '\\'", [*domains, prefix]
-            rows = store.query(
-                f"SELECT id, owner_id, email FROM contacts WHERE email = ? OR ({where}) ORDER BY record_type DESC, id",
-                [email, *params],
-            )
-            for r in rows:
-                if mailbox(r[2]) == key:
-                    return r[0], r[1]
-            return None
+
+            def same_mailbox(rows: list[tuple[Any, ...]]) -> tuple[str, str | None] | None:
+                return next(((r[0], r[1]) for r in rows if mailbox(r[2]) == key), None)
+
+            sql = f"SELECT id, owner_id, email FROM contacts WHERE email = ? OR ({where}) ORDER BY record_type DESC, id"
+            return sql, [email, *params], same_mailbox
         if lead.first_name and lead.last_name and lead.company:
-            rows = store.query(
-                "SELECT id, owner_id, company FROM contacts WHERE lower(first_name) = ? AND lower(last_name) = ?",
-                [lead.first_name.lower(), lead.last_name.lower()],
-            )
-            for r in rows:
-                if r[2] and allowed_key(r[2]) == allowed_key(lead.company):
-                    return r[0], r[1]
+            company = allowed_key(lead.company)
+
+            def same_company(rows: list[tuple[Any, ...]]) -> tuple[str, str | None] | None:
+                return next(((r[0], r[1]) for r in rows if r[2] and allowed_key(r[2]) == company), None)
+
+            sql = "SELECT id, owner_id, company FROM contacts WHERE lower(first_name) = ? AND lower(last_name) = ?"
+            return sql, [lead.first_name.lower(), lead.last_name.lower()], same_company
         return None
 
     def _duplicate(self, store: Store, dup: tuple[str, str | None], now: datetime) -> LeadOut:
@@ -338,14 +361,16 @@ class LeadService:
         return LeadOut(contact_id=existing, status="duplicate", duplicate_of=existing, decision=d.to_dict(),
                        notes=["the lead duplicates an existing person; nothing new was created"])  # fmt: skip
 
-    def _score(self, store: Store, contact_id: str, now: datetime) -> dict[str, Any] | None:
-        if self.spec.scoring is None or self.spec.icp is None:
-            return None
-        from revframe.process.scoring import score_people
+    def _facts_sql(self, handoff: Any) -> Callable[[str, str | None, datetime], tuple[str, list[Any]]]:
+        """The query of a new lead's routing facts (and MQL stage, priority SLAs): built once, reused."""
+        asked = self._questions(handoff)
 
-        report = score_people(store, self.spec, ids=[contact_id], as_of=now, run_id=f"api-{uuid.uuid4().hex[:12]}")
-        person = report.scores.get(contact_id)
-        return asdict(person) if person else None
+        def build(contact_id: str, account: str | None, now: datetime) -> tuple[str, list[Any]]:
+            matched = "SELECT CAST(? AS VARCHAR) AS k, CAST(? AS VARCHAR) AS v" if account else NO_MATCH_SQL
+            mparams = [contact_id, account] if account else []
+            return facts_sql(self.spec, "c0.id = ?", [contact_id], matched, mparams, now, asked)
+
+        return SqlTemplate.cached(self.spec, f"facts:lead:{handoff.id if handoff else ''}", build)
 
     def _questions(self, handoff: Any) -> dict[str, Any]:
         """The conditions a new lead's answer needs besides routing: the MQL stage, the handoff's priority SLAs."""

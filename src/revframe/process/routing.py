@@ -167,6 +167,20 @@ def load_facts(
 
     ``extra`` names more conditions to evaluate for each person in the same query (``Facts.extra``).
     """
+    sql, bound = facts_sql(spec, where, params, matched_sql, matched_params, as_of, extra)
+    return facts_from_rows(spec, store.query(sql, bound), extra)
+
+
+def facts_sql(
+    spec: Spec,
+    where: str,
+    params: list[Any],
+    matched_sql: str,
+    matched_params: list[Any],
+    as_of: datetime | None = None,
+    extra: dict[str, Any] | None = None,
+) -> tuple[str, list[Any]]:
+    """The query of :func:`load_facts` and its parameters."""
     rules = spec.routing.rules if spec.routing else []
     asked = list((extra or {}).items())
     ctx = Subject("contacts", as_of or datetime.now(UTC), Params(), set())
@@ -180,13 +194,19 @@ def load_facts(
         f"FROM contacts AS c0 LEFT JOIN ({_bind(matched_sql, matched_params, ctx)}) AS m ON m.k = c0.id "
         f"WHERE {_bind(where, params, ctx)}"
     )
-    sql, bound = ctx.sql.render(
+    return ctx.sql.render(
         f"SELECT c.id, c.email, c.country, c.owner_id, c.matched_by, {acc}{flag_sql} "
         f"FROM ({inner}) AS c LEFT JOIN accounts AS a ON a.id = c.account_id ORDER BY c.id"
     )
+
+
+def facts_from_rows(spec: Spec, rows: list[tuple[Any, ...]], extra: dict[str, Any] | None = None) -> list[Facts]:
+    """The facts of each row of :func:`facts_sql` (asked the same ``extra`` conditions)."""
+    rules = spec.routing.rules if spec.routing else []
+    asked = list((extra or {}).items())
     n = len(_ACCOUNT_COLS)
     out = []
-    for r in store.query(sql, bound):
+    for r in rows:
         account = dict(zip(_ACCOUNT_COLS, r[5 : 5 + n], strict=True)) if r[5] else None
         when = {rule.id: r[5 + n + i] for i, rule in enumerate(rules)}
         more = {name: r[5 + n + len(rules) + i] for i, (name, _) in enumerate(asked)}

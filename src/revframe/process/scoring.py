@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from revframe.errors import UsageError
 from revframe.process.criteria import Params, Subject, condition_sql, lit
+from revframe.process.sql_template import SqlTemplate
 from revframe.process.titles import normalize_title, parse_title
 from revframe.quality.scan import parse_as_of
 from revframe.quality.scan_rules import allowed_key
@@ -189,9 +190,13 @@ def fetch_people(
 ) -> dict[str, dict[str, Any]]:
     """Each person's feature row, with ``events``: a list of (kind, type, count, latest, cutoff, points)."""
     sql, params = ctx.sql.render(people_sql(spec, ctx, ids, window, extra))
-    table = store.query_arrow(sql, params).to_pylist()
+    return group_people(store.query_arrow(sql, params).to_pylist())
+
+
+def group_people(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The rows of :func:`people_sql` (one per person and engaged event type), one feature row per person."""
     people: dict[str, dict[str, Any]] = {}
-    for row in table:
+    for row in rows:
         pid = str(row["contact_id"])
         person = people.get(pid)
         if person is None:
@@ -400,6 +405,49 @@ def build_report(
     )
 
 
+def one_person_sql(spec: Spec, contact_id: str, as_of: datetime) -> tuple[str, list[Any]]:
+    """The query :func:`score_people` runs for ``ids=[contact_id]``, and its parameters (the server's path).
+
+    The text depends on the spec only: it is built once per spec and reused with this person's
+    id and time (see :class:`~revframe.process.sql_template.SqlTemplate`).
+    """
+
+    def build(cid: str, when: datetime) -> tuple[str, list[Any]]:
+        ctx = Subject("contacts", when, Params(), set())
+        return ctx.sql.render(people_sql(spec, ctx, [cid], _window(ctx, [cid], when)))
+
+    return SqlTemplate.cached(spec, "score:one", build)(contact_id, as_of)
+
+
+def one_person_columns(spec: Spec) -> list[str]:
+    """The column names of :func:`one_person_sql`'s rows."""
+    assert spec.icp is not None
+    dq = [f"dq_{i}" for i in range(len(spec.icp.disqualifiers))]
+    head = ["contact_id", "title", "person_country", "account_id", "industry", "employees", "account_country"]
+    return [*head, *dq, "kind", "type", "n", "latest", "cutoff", "pts"]
+
+
+def score_one(spec: Spec, rows: list[tuple[Any, ...]]) -> PersonScore | None:
+    """One person's rules score from the rows of :func:`one_person_sql` (None: no such person).
+
+    The same computation as :func:`score_people` for ``ids=[contact_id]``: the same query, the same
+    grouping and :func:`score_person`; only the rows come as tuples instead of through Arrow.
+    """
+    names = one_person_columns(spec)
+    people = group_people([dict(zip(names, r, strict=True)) for r in rows])
+    if not people:
+        return None
+    (row,) = people.values()
+    return score_person(spec, icp_countries(spec), row)
+
+
+def _window(ctx: Subject, ids: list[str] | None, when: datetime) -> str:
+    return (
+        f"SELECT c.id AS contact_id, {ctx.ts(when)} AS cutoff, CAST(NULL AS TIMESTAMPTZ) AS start "
+        f"FROM contacts AS c WHERE {id_filter('c.id', ids, ctx.sql)}"
+    )
+
+
 def score_people(
     store: Store,
     spec: Spec,
@@ -441,11 +489,7 @@ def score_people(
     now = datetime.now(UTC)
     run_id = run_id or new_run_id("score")
     ctx = Subject("contacts", when, Params(), set())
-    window = (
-        f"SELECT c.id AS contact_id, {ctx.ts(when)} AS cutoff, CAST(NULL AS TIMESTAMPTZ) AS start "
-        f"FROM contacts AS c WHERE {id_filter('c.id', ids, ctx.sql)}"
-    )
-    people = fetch_people(store, spec, ctx, ids, window)
+    people = fetch_people(store, spec, ctx, ids, _window(ctx, ids, when))
     countries = icp_countries(spec)
     scores = [score_person(spec, countries, row) for _, row in sorted(people.items())]
     with store.transaction():
