@@ -757,3 +757,19 @@ def test_capacity_holds_one_record_at_a_time(duck: Store) -> None:
     }
     last = route_one(duck, spec, router, f"crm:p{got.index(None)}", at=AS_OF)
     assert last.assigned_to == "crm:s2"
+
+
+def test_a_stale_guess_of_the_pool_never_changes_the_decision(duck: Store) -> None:
+    """route_one guesses the pool from the counters it read last and locks it; the decision is made on
+    counters read under the lock, so a wrong guess only costs another lock (or a retry), never the outcome."""
+    fill(duck, [user("s1", capacity=1), user("s2", capacity=1)], [lead(f"p{i}") for i in range(3)])
+    spec = spec_for([RR])
+    router = Router.from_store(duck, spec)
+    assert route_one(duck, spec, router, "crm:p0", at=AS_OF).assigned_to == "crm:s1"
+    router.seen = ({"crm:s1": 1, "crm:s2": 1}, [])  # stale: both at capacity, so the guess is the fallback queue
+    second = route_one(duck, spec, router, "crm:p1", at=AS_OF)
+    assert (second.rule_id, second.assigned_to) == ("rr", "crm:s2")
+    router.seen = ({"crm:s1": 0, "crm:s2": 0}, [])  # stale the other way: the guess is rr, everyone is full
+    third = route_one(duck, spec, router, "crm:p2", at=AS_OF)
+    assert (third.rule_id, third.assigned_to, third.queue) == (None, None, FALLBACK)
+    assert third.rule_path[0]["why"] == "no eligible rep in team sales_development (2 at capacity)"

@@ -237,6 +237,8 @@ class Router:
         self.loads = loads if loads is not None else {}
         self.state = state
         self.by_email = {r.email.lower(): r for r in reps.values() if r.email}
+        self.seen: tuple[dict[str, int], list[tuple[Any, ...]]] | None = None
+        """The open-lead counts and round-robin rows :func:`route_one` read last: its guess of a record's pool."""
 
     @classmethod
     def from_store(cls, store: Store, spec: Spec) -> Router:
@@ -627,33 +629,57 @@ def route_one(
             facts = found[0]
         # A decision changes only its rule's pool: lock that pool (and the routing lock shared, so a
         # batch run or a recount waits for decisions in flight), not every pool. Which rule takes the
-        # record is guessed from the counters as they are, then decided again under the lock; if the
-        # counters moved it to another pool meanwhile, that pool is locked too, or the caller retries.
-        held: set[str] = set()
-        for _ in range(4):
-            owner, kept_rows, state_rows = store.query_many(
-                [("SELECT owner_id FROM contacts WHERE id = ?", [contact_id]), (LOADS_SQL, None), (STATE_SQL, None)]
-            )
-            kept = loads_from(kept_rows)
-            if kept is None:  # never counted: count now (exclusive lock; the first decision of a store only)
-                refresh_loads(store, spec, list(router.reps))
-                continue
+        # record is guessed from the counters as this process last read them (else as they are now),
+        # then decided again under the lock on counters read after it (in the same round trip); if
+        # they moved the record to another pool meanwhile, that pool is locked too, or the caller retries.
+        reads: list[tuple[str, list[Any] | None]] = [
+            ("SELECT owner_id FROM contacts WHERE id = ?", [contact_id]), (LOADS_SQL, None), (STATE_SQL, None)
+        ]  # fmt: skip
+        facts.match = match
+
+        def decide(owner: str | None, kept: dict[str, int], rows: list[tuple[Any, ...]]) -> tuple[Router, Decision]:
             when = at or datetime.now(UTC)  # after the lock: a worker that waited decides later, and says so
-            facts.owner_id = owner[0][0] if owner else None  # as committed by whoever held the pool before
-            fresh = Router(spec, router.reps, dict(kept), state_from(state_rows))
+            facts.owner_id = owner  # as committed by whoever held the pool before
+            fresh = Router(spec, router.reps, dict(kept), state_from(rows))
             if exclude:
                 fresh.reps = {k: v for k, v in fresh.reps.items() if k not in exclude}
-            facts.match = match
-            decision = fresh.decide(facts, when)
+            return fresh, fresh.decide(facts, when)
+
+        def lock_and_read(pool: str) -> list[list[tuple[Any, ...]]]:
+            with store.pipeline():  # one round trip: the locks, then the counters as they are once held
+                store.lock(ROUTING_LOCK, shared=True)
+                store.lock(pool)
+                return store.query_many(reads)
+
+        held: set[str] = set()
+        seen = router.seen
+        if seen is not None:
+            want = pool_lock(decide(facts.owner_id, *seen)[1].rule_id)
+            rows = lock_and_read(want)
+            held.add(want)
+        else:
+            rows = store.query_many(reads)
+        for _ in range(4):
+            owner, kept_rows, state_rows = rows
+            kept = loads_from(kept_rows)
+            if kept is None:  # never counted: count now (exclusive lock; the first decision of a store only)
+                if held:  # not under the shared lock: start again without the guess
+                    router.seen = None
+                    raise RoutingBusy(f"{contact_id}: the open-lead counts are being recounted; try again")
+                refresh_loads(store, spec, list(router.reps))
+                rows = store.query_many(reads)
+                continue
+            router.seen = (kept, state_rows)
+            fresh, decision = decide(owner[0][0] if owner else None, kept, state_rows)
             want = pool_lock(decision.rule_id)
             if not held:
-                store.lock(ROUTING_LOCK, shared=True)
-                store.lock(want)
+                rows = lock_and_read(want)
                 held.add(want)
             elif want in held:
                 break
             elif store.try_lock(want):
                 held.add(want)
+                rows = store.query_many(reads)
             else:
                 raise RoutingBusy(f"{contact_id}: the routing counters kept moving under the decision; try again")
         else:
