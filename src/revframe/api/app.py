@@ -9,7 +9,7 @@ unknown fields are refused (422, naming the field); a body that is not JSON is a
 import json
 import logging
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -19,6 +19,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from revframe import __version__
 from revframe.api.keys import ApiKey, KeyChecker
@@ -93,7 +94,13 @@ def create_app(root: str = ".", store_url: str | None = None, *, deliver: bool =
     def service() -> LeadService:
         return state["service"]  # type: ignore[no-any-return]
 
-    def key_of(
+    def verify(presented: str) -> ApiKey | None:
+        with state["stores"].use() as store:
+            return checker.verify(store, presented)
+
+    # async dependencies run on the event loop: a sync one would cost a hop to the thread pool and
+    # back on every request; only a key not seen in the last 30 s goes to the store (in the pool)
+    async def key_of(
         api_key: Annotated[str | None, Depends(_key_header)],
         bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> ApiKey:
@@ -102,14 +109,13 @@ def create_app(root: str = ".", store_url: str | None = None, *, deliver: bool =
             raise HTTPException(401, "an API key is required: send it as X-API-Key", {"WWW-Authenticate": "Bearer"})
         seen, key = checker.cached(presented)
         if not seen:
-            with state["stores"].use() as store:
-                key = checker.verify(store, presented)
+            key = await run_in_threadpool(verify, presented)
         if key is None:
             raise HTTPException(401, "unknown or revoked API key", {"WWW-Authenticate": "Bearer"})
         return key
 
-    def needs(permission: str) -> Callable[..., ApiKey]:
-        def check(key: Annotated[ApiKey, Depends(key_of)]) -> ApiKey:
+    def needs(permission: str) -> Callable[..., Awaitable[ApiKey]]:
+        async def check(key: Annotated[ApiKey, Depends(key_of)]) -> ApiKey:
             roles = spec.api.roles_for(permission)
             if key.role not in roles:
                 allowed = ", ".join(roles) or "no role (the spec's api.rights does not list it)"
@@ -134,7 +140,7 @@ def create_app(root: str = ".", store_url: str | None = None, *, deliver: bool =
         responses={200: {"model": LeadOut, "description": "a duplicate"}, 401: {"model": Problem},
                    403: {"model": Problem}, 422: {"model": Problem}},
     )  # fmt: skip
-    def create_lead(lead: LeadIn, response: Response, key: Annotated[ApiKey, Depends(needs("leads.write"))]) -> LeadOut:
+    def create_lead(lead: LeadIn, key: Annotated[ApiKey, Depends(needs("leads.write"))]) -> Response:
         """Take one lead: normalize, check duplicates, match an account, score, route, open its SLA clock.
 
         The answer holds the routing decision with its reasons (the rules tried, the reps considered).
@@ -142,9 +148,10 @@ def create_app(root: str = ".", store_url: str | None = None, *, deliver: bool =
         """
         with state["stores"].use() as store:
             out = service().create_lead(store, lead)
-        if out.status == "duplicate":
-            response.status_code = 200
-        return out
+        # serialized once, by the model's own serializer: the answer is already a LeadOut, so FastAPI's
+        # response_model (kept for the OpenAPI description) would only validate and encode it again
+        code = 200 if out.status == "duplicate" else 201
+        return Response(out.model_dump_json(), status_code=code, media_type="application/json")
 
     @app.post("/v1/noop", tags=["server"], include_in_schema=True)
     def noop(lead: LeadIn, key: Annotated[ApiKey, Depends(needs("leads.write"))]) -> dict[str, str]:
