@@ -200,3 +200,9 @@ def test_a_single_channel_gets_everything_and_the_run_says_so(tmp_path: Path) ->
     run = run_attribution(None, SPEC, ["first", "markov", "shapley"], paths=f)
     assert all(r["conversions"] == 3 and r["revenue"] == 15 for r in run.totals())
     assert "one channel only (email): every model gives it all the credit" in run.notes
+
+
+def test_explain_a_converted_lead_shows_its_contacts_journey(store: Store) -> None:
+    ex = explain_record(store, SPEC, "crm:l1", ["last"], conversion="mql")
+    assert {r["conversion_id"] for r in ex.rows} == {"crm:p1"}  # l1 became p1; its MQL on day 12
+    assert [r["channel"] for r in ex.rows] == ["email", "paid-search"]

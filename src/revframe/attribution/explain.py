@@ -81,7 +81,14 @@ def explain_record(
     credits = credit_journeys(j, models, a)
     cid = j.conversion_id if j.conversion_id is not None else np.array([], dtype=object)
     key = j.journey_key if j.journey_key is not None else np.array([], dtype=object)
-    chosen = [i for i in range(j.n) if j.conversions[i] > 0 and (cid[i] == record_id or key[i] == record_id)]
+    # a converted lead's journeys are its contact's
+    ids = {record_id} | {
+        str(r[0])
+        for r in store.query(
+            "SELECT converted_contact_id FROM contacts WHERE id = ? AND converted_contact_id IS NOT NULL", [record_id]
+        )
+    }
+    chosen = [i for i in range(j.n) if j.conversions[i] > 0 and (cid[i] in ids or key[i] in ids)]
     if not chosen:
         raise UsageError(f"{record_id} ({kind}): no {event} conversion with an eligible touch in the "
                          f"{a.lookback_days}-day lookback; try --conversion with another event")  # fmt: skip
