@@ -126,7 +126,7 @@ def main() -> int:
     p_sim, eff_sim = simulate(chain, args.draws, seed=args.seed)
     t_sim = time.perf_counter() - t
     err = np.abs(eff_sim - eff_exact)
-    print(f"  exact:      {t_exact:7.2f} s  P(conversion) {p_exact:.6f}  sampling error 0")
+    print(f"  exact:      {t_exact:7.4f} s  P(conversion) {p_exact:.6f}  sampling error 0")
     print(f"  simulation: {t_sim:7.2f} s  P(conversion) {p_sim:.6f}  |error| {abs(p_sim - p_exact):.2e}")
     print(f"  removal effects, |simulation - exact|: max {err.max():.2e}, mean {err.mean():.2e}")
     for c, name in enumerate(chain.channels):
