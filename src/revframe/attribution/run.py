@@ -209,7 +209,7 @@ def save_run(store: Store, spec: Spec, run: AttributionRun) -> None:
                 "run_id": [run.run_id] * m, "model": [mc.model] * m, "conversion": [run.conversion] * m,
                 "conversion_id": pa.array(conv_id[jt[idx]].tolist(), pa.string()),
                 "journey_key": pa.array(key[jt[idx]].tolist(), pa.string()),
-                "touch_id": pa.array(None if j.touch_id is None else j.touch_id[idx].tolist(), pa.string())
+                "touch_id": pa.array(j.touch_id[idx].tolist(), pa.string())
                 if j.touch_id is not None else pa.nulls(m, pa.string()),
                 "position": pa.array(j.position[idx] + 1, pa.int64()),
                 "channel": pa.array(names[j.channel[idx]].tolist(), pa.string()),
