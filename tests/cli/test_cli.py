@@ -402,7 +402,7 @@ def test_running_the_demo_again_inserts_nothing(demo: DemoRuns) -> None:
     # second dedupe or merge, no second routing of a record already routed, no second clock for a handoff)
     appended = (
         "ingest_runs", "quarantine", "schema_migrations", "quality_scans", "quality_issues", "quality_scores",
-        "lead_scores", "metric_values",
+        "lead_scores", "metric_values", "attribution_runs", "attribution_credits",
     )  # fmt: skip
     # routing tries the fallback queue again (nobody is assigned twice: test_demo_runs_the_process_engines)
     data_tables = [t for t in before if t not in (*appended, "account_matches", "routing_decisions")]
@@ -480,3 +480,10 @@ def test_a_damaged_store_is_a_failed_run_with_a_way_out(ws: Path) -> None:
     r = revframe("-w", ws, "status")
     assert r.code == 1
     assert "store.duckdb" in r.err and "--store" in r.err
+
+
+def test_ids_that_look_like_emoji_codes_are_printed_as_they_are(tmp_path: Path) -> None:
+    ws = tmp_path / "acme"
+    assert revframe("init", ws).code == 0
+    r = revframe("-w", ws, "quality", "unmerge", "crm:zzz:1", "--as", "revops_lead")
+    assert "crm:zzz:1" in r.out + r.err and "💤" not in r.out + r.err

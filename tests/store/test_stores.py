@@ -137,9 +137,9 @@ def test_set_based_writes_on_every_engine(engine_store: Store) -> None:
 
 
 def test_migrations_create_every_table() -> None:
-    from revframe.store.migrations import V1_TABLES, V2_TABLES, V3_TABLES, V4_TABLES
+    from revframe.store.migrations import V1_TABLES, V2_TABLES, V3_TABLES, V4_TABLES, V5_TABLES
 
-    assert sorted(V1_TABLES + V2_TABLES + V3_TABLES + V4_TABLES) == sorted(TABLES)
+    assert sorted(V1_TABLES + V2_TABLES + V3_TABLES + V4_TABLES + V5_TABLES) == sorted(TABLES)
 
 
 def test_query_arrow_on_every_engine(engine_store: Store) -> None:

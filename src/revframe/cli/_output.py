@@ -15,8 +15,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(emoji=False)  # data holds ids like crm:zzz: never turn them into emoji
+err_console = Console(stderr=True, emoji=False)
 
 
 class Format(StrEnum):
