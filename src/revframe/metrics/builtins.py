@@ -454,28 +454,23 @@ def content_engagement_by_stage(c: Ctx, m: Metric) -> str:
     """Touchpoints per person, by touchpoint type and the person's funnel stage at the time of the touch.
 
     The stage at the time comes from the person's lifecycle dates: customer (their account had won a
-    deal), opportunity (their account had an open deal), sql, mql, else lead. The touches are counted
-    per person first, so the people are counted without a DISTINCT.
+    deal), opportunity (their account had an open deal), sql, mql, else lead.
     """
     stage = (
         "CASE WHEN ao.won_on <= CAST(tp.occurred_at AS DATE) THEN 'customer' "
         "WHEN ao.opp_on <= tp.occurred_at THEN 'opportunity' "
         "WHEN q.sql_at <= tp.occurred_at THEN 'sql' WHEN q.mql_at <= tp.occurred_at THEN 'mql' ELSE 'lead' END"
     )
-    period, join, keep = c.placement("tp.occurred_at")
     base = (
-        f"SELECT {period} AS period_start, q.id AS person, q.account_id, q.owner_id, q.lead_source, q.country, "
-        f"tp.type, {stage} AS funnel_stage, count(*) AS touches FROM touchpoints AS tp {join} "
-        f"JOIN contacts AS k ON k.id = tp.contact_id "
+        f"SELECT tp.id, tp.type, tp.occurred_at AS t, q.id AS person, q.account_id, q.owner_id, q.lead_source, "
+        f"q.country, {stage} AS funnel_stage FROM touchpoints AS tp JOIN contacts AS k ON k.id = tp.contact_id "
         f"JOIN ({people(c, unfiltered(m))}) AS q ON q.id = COALESCE(k.converted_contact_id, k.id) "
         "LEFT JOIN (SELECT account_id, min(CASE WHEN is_won THEN close_date END) AS won_on, "
         "min(created_at) AS opp_on FROM opportunities GROUP BY account_id) AS ao ON ao.account_id = q.account_id "
-        f"WHERE {keep} AND {c.filters(m, 'tp')} "
-        f"GROUP BY {period}, q.id, q.account_id, q.owner_id, q.lead_source, q.country, tp.type, {stage}"
+        f"WHERE {c.filters(m, 'tp')}"
     )
-    return c.aggregate(m, base, {"value": "sum(b.touches) * 1.0 / count(*)", "numerator": "sum(b.touches)",
-                       "denominator": "count(*)", "n": "sum(b.touches)"}, has=PERSON - {"t"},
-                       when="b.period_start = p.period_start",
+    return c.aggregate(m, base, {"value": "count(*) * 1.0 / count(DISTINCT b.person)", "numerator": "count(*)",
+                       "denominator": "count(DISTINCT b.person)"}, has=PERSON,
                        own={"touch_type": "b.type", "funnel_stage": "b.funnel_stage"})  # fmt: skip
 
 

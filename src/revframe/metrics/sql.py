@@ -190,19 +190,6 @@ class Ctx:
             return f"COALESCE(du.team, {NONE})"
         return f"COALESCE(CAST(b.{d} AS VARCHAR), {NONE})"
 
-    def placement(self, col: str, *, dated: bool = False) -> tuple[str, str, str]:
-        """(the period start of ``col``, the join it needs, the condition keeping the run's range) for a
-        base that groups by period itself: a CASE over the known periods, or in the charter a range
-        join on the spine ``periods``."""
-        if self.symbolic or len(self.periods) > MAX_CASE_PERIODS:
-            on = (
-                f"{col} >= p.period_start AND {col} < p.period_end"
-                if dated
-                else f"{col} >= p.ts_start AND {col} < p.ts_end"
-            )
-            return "p.period_start", f"JOIN {self.spine()} ON {on}", "TRUE"
-        return self.period_case(col, dated), "", self.within(col, dated=dated)
-
     def period_case(self, col: str, dated: bool) -> str:
         """SQL: the start of the run's period that ``col`` (in the run's range) falls in."""
         arms = [
