@@ -72,3 +72,23 @@ def test_server_score_equals_batch_score(client: TestClient, env: Env) -> None:
         assert {"touchpoint:demo_request", "touchpoint:webinar", "industry", "personal_email"} <= seen
     finally:
         store.close()
+
+
+def test_a_frozen_matcher_is_still_freed_when_replaced() -> None:
+    """The server freezes what it loads for the garbage collector; a rebuild's old matcher must still go."""
+    import gc
+    import weakref
+
+    from revframe.api.service import _freeze
+    from revframe.quality.match import Account, AccountMatcher
+
+    matcher = AccountMatcher([Account(f"a{i}", f"Company {i} Systems", domain=f"d{i}.example") for i in range(500)])
+    matcher.evaluate({"email": "x@new.example", "company": "Compny 1 Systms"})  # fills the fuzzy cache too
+    gone = weakref.ref(matcher)
+    _freeze()
+    try:
+        assert gc.get_freeze_count() > 0
+        del matcher
+        assert gone() is None  # nothing in it is a cycle: freed by reference counting, frozen or not
+    finally:
+        gc.unfreeze()

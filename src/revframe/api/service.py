@@ -10,6 +10,7 @@ and the client is told so with a 5xx, to send it again.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
@@ -183,6 +184,7 @@ class LeadService:
             self.matcher, self.router = self._build(store)
             refresh_loads(store, spec, list(self.router.reps))
         self._loaded = time.monotonic()
+        _freeze()
 
     def _build(self, store: Store) -> tuple[AccountMatcher, Router]:
         return AccountMatcher.from_store(store, self.spec), Router(self.spec, load_reps(store, self.spec), None, {})
@@ -199,6 +201,7 @@ class LeadService:
                 built = self._build(store)
                 refresh_loads(store, self.spec, list(built[1].reps))  # capacity counts, from the leads as they are now
             self.matcher, self.router = built  # each a whole snapshot; a request may pair a new one with an old one
+            _freeze()
         except Exception as e:  # keep serving with what was loaded; try again at the next interval
             log.warning("refreshing the account matcher and reps failed: %s", e)
         finally:
@@ -404,6 +407,17 @@ class LeadService:
 
         stopped = stop_for_activity(store, self.spec, {k: v for k, v in values.items() if not k.startswith("_")})
         return activity_id, stopped
+
+
+def _freeze() -> None:
+    """Keep the garbage collector off what was just loaded (the matcher's 100k accounts, the reps).
+
+    A full collection scans every tracked object: with the matcher loaded that is ~400,000 objects
+    and ~130 ms during which no request of the worker runs. Frozen objects are never scanned (they
+    are still freed when nothing refers to them: the matcher and the reps hold no cycles).
+    """
+    gc.collect(1)  # the young cycles first, so that none is frozen
+    gc.freeze()
 
 
 def _row(table: str, data: tuple[Any, ...]) -> tuple[Any, ...]:
