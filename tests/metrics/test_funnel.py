@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from revframe.metrics.builtins import stage_key
 from revframe.metrics.model import MetricResult
+from revframe.metrics.stages import stage_key
 from revframe.store import Store
 from tests.conftest import drop, make_store
 from tests.metrics.stores import (
